@@ -44,9 +44,7 @@ def find_tool(name: str) -> str:
     """Absolute path of a check tool, looked up as ``tool_env`` would."""
     found = shutil.which(name, path=tool_env()["PATH"])
     if found is None:
-        raise ToolMissingError(
-            f"{name} is not installed: pip install 'naavre-scaffold[verify]'"
-        )
+        raise ToolMissingError(f"{name} is not installed: pip install 'naavre-scaffold[verify]'")
     return found
 
 

@@ -1,0 +1,101 @@
+"""Time `naavre-scaffold new service` against plain `copier copy` of the same template.
+
+Both sides are run as commands, from the same local git repository of the
+template, several times each; the script prints the median wall times, their
+ratio (goal: at most 1.2) and whether both sides rendered the same files.
+
+    python bench/bench_new.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from naavre_scaffold.template_source import bundled_source
+
+
+def _timed(args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def _same_files(left: Path, right: Path) -> bool:
+    compare = filecmp.dircmp(left, right, ignore=[".git"])
+    stack = [compare]
+    while stack:
+        current = stack.pop()
+        if current.left_only or current.right_only or current.diff_files or current.funny_files:
+            return False
+        stack.extend(current.subdirs.values())
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs per side (default 7)")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-new-"))
+    os.environ["NAAVRE_SCAFFOLD_CACHE"] = str(work / "cache")
+    template = bundled_source().path
+    bindir = Path(sys.executable).parent
+    scaffold, copier = str(bindir / "naavre-scaffold"), str(bindir / "copier")
+    ours, theirs = [], []
+    try:
+        for run in range(args.runs):
+            ours.append(
+                _timed(
+                    [
+                        scaffold,
+                        "new",
+                        "service",
+                        "bench",
+                        "--defaults",
+                        "--template-source",
+                        template,
+                        "--dest",
+                        str(work / f"ours-{run}"),
+                    ]
+                )
+            )
+            theirs.append(
+                _timed(
+                    [
+                        copier,
+                        "copy",
+                        "--defaults",
+                        "--quiet",
+                        "-d",
+                        "template=service",
+                        "-d",
+                        "name=bench",
+                        template,
+                        str(work / f"copier-{run}"),
+                    ]
+                )
+            )
+        same = _same_files(work / "ours-0", work / "copier-0")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    for label, times in (("naavre-scaffold new", ours), ("copier copy", theirs)):
+        spread = f"min {min(times):.3f}, max {max(times):.3f}"
+        print(f"{label + ':':<26}median {statistics.median(times):.3f} s ({spread})")
+    print(f"runs per side:            {args.runs}")
+    ratio = statistics.median(ours) / statistics.median(theirs)
+    print(f"ratio new / copier copy:  {ratio:.2f} (goal <= 1.2)")
+    print(f"same rendered files:      {same}")
+
+
+if __name__ == "__main__":
+    main()

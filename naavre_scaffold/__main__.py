@@ -1,0 +1,3 @@
+from naavre_scaffold.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""The few git operations naavre-scaffold needs, run with the real git."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+# Used only when the user has no git identity configured, so that the first
+# commit of a new repository never fails on a fresh machine or in CI.
+FALLBACK_IDENTITY = ("naavre-scaffold", "naavre-scaffold@users.noreply.github.com")
+
+
+class GitError(RuntimeError):
+    """A git command failed; the message holds git's own error output."""
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run ``git args`` in ``cwd`` and return its stripped standard output."""
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        message = (done.stderr or done.stdout).strip().splitlines()
+        raise GitError(f"git {args[0]} failed in {cwd}: {message[-1] if message else done.returncode}")
+    return done.stdout.strip()
+
+
+def has_identity(cwd: Path) -> bool:
+    """Whether git knows who commits here (user.name and user.email)."""
+    for key in ("user.name", "user.email"):
+        try:
+            git(cwd, "config", key)
+        except GitError:
+            return False
+    return True
+
+
+def init_and_commit(repo: Path, message: str, tag: str | None = None) -> str:
+    """``git init`` ``repo`` on branch main, commit everything in it, return the commit SHA."""
+    git(repo, "-c", "init.defaultBranch=main", "init", "-q")
+    git(repo, "add", "-A")
+    identity: list[str] = []
+    if not has_identity(repo):
+        name, email = FALLBACK_IDENTITY
+        identity = ["-c", f"user.name={name}", "-c", f"user.email={email}"]
+    git(repo, *identity, "commit", "-q", "--no-verify", "-m", message)
+    if tag:
+        git(repo, "tag", tag)
+    return git(repo, "rev-parse", "HEAD")

@@ -24,7 +24,10 @@ DESTINATIONS = {
     "service": "NaaVRE-{name}-service",
 }
 ANSWERS_FILE = ".copier-answers.yml"
-_COPIER_VALIDATION = re.compile(r"Validation error for question '(?P<field>[^']+)': (?P<rule>.+)", re.S)
+# How Copier words a rejected answer (validator failure, or a value not among the choices).
+_COPIER_REJECTION = re.compile(
+    r"(?:Validation error for question|Invalid choice for) '(?P<field>[^']+)': (?P<rule>.+)", re.S
+)
 
 
 class UsageError(ValueError):
@@ -104,7 +107,7 @@ def create(
             quiet=True,
         )
     except ValueError as error:
-        if match := _COPIER_VALIDATION.search(str(error)):
+        if match := _COPIER_REJECTION.search(str(error)):
             raise UsageError(match["field"], match["rule"]) from None
         raise
     answers_path = dest / ANSWERS_FILE

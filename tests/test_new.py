@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import copier
@@ -13,6 +14,8 @@ from naavre_scaffold import __version__
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
 from naavre_scaffold.template_source import PUBLIC_SOURCE
+
+COPIER = str(Path(sys.executable).parent / "copier")
 
 
 def _answers(repo: Path) -> dict:
@@ -136,7 +139,7 @@ def test_created_repo_updates_with_plain_copier(template_repo: Path, tmp_path: P
     git(template_repo, "tag", "v99.0.0")
 
     # Plain Copier's command line, with no naavre-scaffold involved and no --trust.
-    subprocess.run(["copier", "update", "--defaults", "--quiet"], cwd=dest, check=True)
+    subprocess.run([COPIER, "update", "--defaults", "--quiet"], cwd=dest, check=True)
     assert "A line added by template v99.0.0." in (dest / "README.md").read_text()
     assert _answers(dest)["_commit"] == "v99.0.0"
 
@@ -146,7 +149,7 @@ def test_plain_copier_copy_of_root_template(template_git, tmp_path: Path) -> Non
     dest = tmp_path / "plain"
     subprocess.run(
         [
-            "copier",
+            COPIER,
             "copy",
             "--defaults",
             "--quiet",

@@ -45,7 +45,8 @@ def find_dockerfiles(repo: Path) -> list[str]:
 
 
 def _is_dockerfile(name: str) -> bool:
-    if name.endswith(".dockerignore"):
+    # A Copier template source (Dockerfile.jinja) is not a Dockerfile until rendered.
+    if name.endswith((".dockerignore", ".jinja")):
         return False
     return name == "Dockerfile" or name.endswith(".Dockerfile") or name.startswith("Dockerfile.")
 

@@ -1,0 +1,82 @@
+"""Fake auth mode (DISABLE_AUTH=true): the same checks as real mode, with an HS256 shared secret."""
+
+import logging
+import time
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+
+from app.auth import AuthConfigurationError
+from app.tests.helpers import bearer, token_claims
+
+
+def test_fake_token_gives_the_callers_identity(client: TestClient, fake_token: str) -> None:
+    response = client.get("/me", headers=bearer(fake_token))
+
+    assert response.status_code == 200
+    assert response.json() == {"preferred_username": "alice", "groups": ["/virtual-lab-a"]}
+
+
+def test_groups_default_to_empty_when_the_claim_is_absent(client: TestClient, make_fake_token) -> None:
+    response = client.get("/me", headers=bearer(make_fake_token(groups=None)))
+
+    assert response.status_code == 200
+    assert response.json() == {"preferred_username": "alice", "groups": []}
+
+
+def test_no_token_is_refused(client: TestClient) -> None:
+    response = client.get("/me")
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_other_authorization_scheme_is_refused(client: TestClient) -> None:
+    response = client.get("/me", headers={"Authorization": "Basic YWxpY2U6c2VjcmV0"})
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param("not-a-jwt", id="garbage"),
+        pytest.param(jwt.encode(token_claims(), "another-secret", algorithm="HS256"), id="wrong-secret"),
+        pytest.param(jwt.encode(token_claims(), None, algorithm="none"), id="unsigned"),
+        pytest.param(jwt.encode(token_claims(exp=int(time.time()) - 120), "fake-secret"), id="expired"),
+        pytest.param(jwt.encode(token_claims(aud="another-client"), "fake-secret"), id="wrong-audience"),
+        pytest.param(jwt.encode(token_claims(aud=None), "fake-secret"), id="no-audience"),
+        pytest.param(jwt.encode(token_claims(exp=None), "fake-secret"), id="no-expiry"),
+    ],
+)
+def test_bad_token_is_refused(client: TestClient, token: str) -> None:
+    response = client.get("/me", headers=bearer(token))
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "invalid token"}
+
+
+def test_token_without_a_user_name_is_forbidden(client: TestClient, make_fake_token) -> None:
+    response = client.get("/me", headers=bearer(make_fake_token(preferred_username=None)))
+
+    assert response.status_code == 403
+
+
+def test_refused_token_is_not_logged(client: TestClient, make_fake_token, caplog: pytest.LogCaptureFixture) -> None:
+    token = make_fake_token(aud="another-client")
+    caplog.set_level(logging.DEBUG)
+
+    response = client.get("/me", headers=bearer(token))
+
+    assert response.status_code == 401
+    assert "refused a token" in caplog.text
+    assert token not in caplog.text
+    assert token.rsplit(".", 1)[1] not in caplog.text
+
+
+def test_real_mode_without_provider_url_fails_at_startup(environment, make_client) -> None:
+    environment.setenv("DISABLE_AUTH", "false")
+
+    with pytest.raises(AuthConfigurationError, match="OIDC_CONFIGURATION_URL must be set"):
+        make_client()

@@ -13,7 +13,7 @@ from typing import Any
 EXAMPLE_DOMAIN = "naavre.example.org"
 
 
-def chart_dependency(chart: str, chart_repository: str, version: str = "v0.1.0") -> dict[str, Any]:
+def chart_dependency(chart: str, chart_repository: str, version: str = "0.1.0") -> dict[str, Any]:
     """The entry for ``dependencies:`` in NaaVRE-helm's ``naavre/Chart.yaml``."""
     return {
         "name": chart,

@@ -29,7 +29,7 @@ def service_next_steps(repo: NewRepo) -> str:
   git remote add origin git@github.com:{a["github_org"]}/{a["repo_name"]}.git
   git push -u origin main
   Publish a GitHub release tagged v0.1.0: it pushes the image {a["image"]}:v0.1.0
-  and the chart {a["chart_repository"]}/{chart} version v0.1.0.
+  and the chart {a["chart_repository"]}/{chart} version 0.1.0.
 
 Then deploy it with NaaVRE-helm:
   naavre/Chart.yaml, under dependencies:

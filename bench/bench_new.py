@@ -2,7 +2,8 @@
 
 Both sides are run as commands, from the same local git repository of the
 template, several times each; the script prints the median wall times, their
-ratio (goal: at most 1.2) and whether both sides rendered the same files.
+ratio (goal: at most 1.2) and whether both sides rendered the same files. A third
+row times the default path, `new` from the bundled template (not in the ratio).
 
     python bench/bench_new.py [--runs 7]
 """
@@ -50,7 +51,7 @@ def main() -> None:
     template = bundled_source().path
     bindir = Path(sys.executable).parent
     scaffold, copier = str(bindir / "naavre-scaffold"), str(bindir / "copier")
-    ours, theirs = [], []
+    ours, theirs, bundled = [], [], []
     try:
         for run in range(args.runs):
             ours.append(
@@ -84,11 +85,26 @@ def main() -> None:
                     ]
                 )
             )
+            # The default path: the bundled template, its cached snapshot found by content hash.
+            bundled.append(
+                _timed(
+                    [
+                        scaffold,
+                        "new",
+                        "service",
+                        "bench",
+                        "--defaults",
+                        "--dest",
+                        str(work / f"bundled-{run}"),
+                    ]
+                )
+            )
         same = _same_files(work / "ours-0", work / "copier-0")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    for label, times in (("naavre-scaffold new", ours), ("copier copy", theirs)):
+    sides = (("naavre-scaffold new", ours), ("copier copy", theirs), ("new, bundled template", bundled))
+    for label, times in sides:
         spread = f"min {min(times):.3f}, max {max(times):.3f}"
         print(f"{label + ':':<26}median {statistics.median(times):.3f} s ({spread})")
     print(f"runs per side:            {args.runs}")

@@ -12,7 +12,7 @@ from naavre_scaffold.checks import ToolMissingError
 from naavre_scaffold.git import GitError
 from naavre_scaffold.new import DESTINATIONS, UsageError, create
 from naavre_scaffold.next_steps import next_steps
-from naavre_scaffold.template_source import TemplateSource
+from naavre_scaffold.template_source import TemplateSource, bundled_root, read_questions
 from naavre_scaffold.verify import CHECKS, verify
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -23,6 +23,17 @@ def _key_value(text: str) -> tuple[str, str]:
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
     return key, value
+
+
+def _questions_help() -> str:
+    """The questions of the bundled template, for ``new --help``."""
+    lines = ["questions (answer with -d KEY=VALUE; the rest are asked, or take their default):"]
+    for key, question in read_questions(bundled_root()).items():
+        if key not in {"template", "name"} and question.get("when") is not False:
+            default = question.get("default")
+            shown = f" (default: {default})" if default is not None else ""
+            lines.append(f"  {key:<16}{question.get('help', '')}{shown}")
+    return "\n".join(lines)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,10 +53,9 @@ def _parser() -> argparse.ArgumentParser:
             "Without a terminal, or with --defaults, unanswered questions take their defaults; "
             "otherwise they are asked."
         ),
-        epilog=(
-            "example: naavre-scaffold new service data-quality -d port=8080 "
-            "(creates ./NaaVRE-data-quality-service)"
-        ),
+        epilog=_questions_help() + "\n\nexample: naavre-scaffold new service data-quality -d port=8080\n"
+        "  creates ./NaaVRE-data-quality-service, a git repository with one commit",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     new.add_argument("template", choices=sorted(DESTINATIONS), help="kind of repository")
     new.add_argument("name", help="short name, e.g. data-quality (lowercase letters, digits, single hyphens)")

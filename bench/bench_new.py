@@ -19,9 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from naavre_scaffold.template_source import bundled_source
+
+COPIER_ANSWERS = ["--defaults", "--quiet", "-d", "template=service", "-d", "name=bench"]
 
 
 def _timed(args: list[str]) -> float:
@@ -50,65 +53,33 @@ def main() -> None:
     os.environ["NAAVRE_SCAFFOLD_CACHE"] = str(work / "cache")
     template = bundled_source().path
     bindir = Path(sys.executable).parent
-    scaffold, copier = str(bindir / "naavre-scaffold"), str(bindir / "copier")
-    ours, theirs, bundled = [], [], []
+    new_service = [str(bindir / "naavre-scaffold"), "new", "service", "bench", "--defaults"]
+    sides: dict[str, Callable[[Path], list[str]]] = {
+        "naavre-scaffold new": lambda dest: [
+            *new_service,
+            "--template-source",
+            template,
+            "--dest",
+            str(dest),
+        ],
+        "copier copy": lambda dest: [str(bindir / "copier"), "copy", *COPIER_ANSWERS, template, str(dest)],
+        # The default path: the bundled template, its cached snapshot found by content hash.
+        "new, bundled template": lambda dest: [*new_service, "--dest", str(dest)],
+    }
+    times: dict[str, list[float]] = {label: [] for label in sides}
     try:
         for run in range(args.runs):
-            ours.append(
-                _timed(
-                    [
-                        scaffold,
-                        "new",
-                        "service",
-                        "bench",
-                        "--defaults",
-                        "--template-source",
-                        template,
-                        "--dest",
-                        str(work / f"ours-{run}"),
-                    ]
-                )
-            )
-            theirs.append(
-                _timed(
-                    [
-                        copier,
-                        "copy",
-                        "--defaults",
-                        "--quiet",
-                        "-d",
-                        "template=service",
-                        "-d",
-                        "name=bench",
-                        template,
-                        str(work / f"copier-{run}"),
-                    ]
-                )
-            )
-            # The default path: the bundled template, its cached snapshot found by content hash.
-            bundled.append(
-                _timed(
-                    [
-                        scaffold,
-                        "new",
-                        "service",
-                        "bench",
-                        "--defaults",
-                        "--dest",
-                        str(work / f"bundled-{run}"),
-                    ]
-                )
-            )
-        same = _same_files(work / "ours-0", work / "copier-0")
+            for label, command in sides.items():
+                times[label].append(_timed(command(work / f"{label}-{run}")))
+        same = _same_files(work / "naavre-scaffold new-0", work / "copier copy-0")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    sides = (("naavre-scaffold new", ours), ("copier copy", theirs), ("new, bundled template", bundled))
-    for label, times in sides:
-        spread = f"min {min(times):.3f}, max {max(times):.3f}"
-        print(f"{label + ':':<26}median {statistics.median(times):.3f} s ({spread})")
+    for label, measured in times.items():
+        spread = f"min {min(measured):.3f}, max {max(measured):.3f}"
+        print(f"{label + ':':<26}median {statistics.median(measured):.3f} s ({spread})")
     print(f"runs per side:            {args.runs}")
-    ratio = statistics.median(ours) / statistics.median(theirs)
+    ratio = statistics.median(times["naavre-scaffold new"]) / statistics.median(times["copier copy"])
     print(f"ratio new / copier copy:  {ratio:.2f} (goal <= 1.2)")
     print(f"same rendered files:      {same}")
 

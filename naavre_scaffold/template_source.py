@@ -8,6 +8,7 @@ as ``_src_path``, so the new repo updates from there like any other.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -100,10 +101,11 @@ def bundled_source() -> TemplateSource:
     return TemplateSource(path=str(snapshot), vcs_ref=tag, recorded_path=PUBLIC_SOURCE)
 
 
-class _IncludeLoader(yaml.SafeLoader):
+class _IncludeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when built with it
     """Reads copier.yml with its ``!include`` documents, as Copier does."""
 
 
+@functools.cache
 def read_questions(root: Path) -> dict[str, dict[str, Any]]:
     """The questions of the template in ``root``: name -> settings (``_``-keys left out)."""
 

@@ -58,3 +58,11 @@ def run_tool(args: list[str], cwd: Path | None = None) -> subprocess.CompletedPr
         text=True,
         check=False,
     )
+
+
+def first_lines(text: str, limit: int = 8, separator: str = "\n") -> str:
+    """The first ``limit`` non-blank lines of a tool's output, saying how many more there were."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"... {len(lines) - limit} more line(s)"]
+    return separator.join(lines)

@@ -13,9 +13,8 @@ import json
 import os
 from pathlib import Path
 
-from naavre_scaffold.checks import CheckResult, run_tool
+from naavre_scaffold.checks import CheckResult, first_lines, run_tool
 
-MAX_DETAIL_LINES = 8
 FAILING_LEVELS = {"warning", "error"}
 HADOLINT_OPTIONS = ("--no-color", "--format", "json", "--failure-threshold", "warning")
 # Installed dependencies: other projects' files, not this repository's Dockerfiles.
@@ -64,7 +63,7 @@ def _hadolint(repo: Path, dockerfile: str) -> CheckResult:
         # No report at all: hadolint itself failed (e.g. unreadable file). Its message
         # comes first, then a Haskell backtrace that helps nobody here.
         message = (proc.stderr or proc.stdout).split("HasCallStack backtrace:")[0]
-        return CheckResult(name, False, _first_lines(message))
+        return CheckResult(name, False, first_lines(message))
     failing = [
         f"{f['file']}:{f['line']} {f['code']} {f['level']}: {_one_line(f['message'])}"
         for f in findings
@@ -73,8 +72,8 @@ def _hadolint(repo: Path, dockerfile: str) -> CheckResult:
     advice = sorted({f["code"] for f in findings if f["level"] not in FAILING_LEVELS})
     if not failing:
         reason = f"hadolint exited with status {proc.returncode} but reported no warning"
-        return CheckResult(name, False, _first_lines(proc.stderr) or reason)
-    detail = _first_lines("\n".join(failing))
+        return CheckResult(name, False, first_lines(proc.stderr) or reason)
+    detail = first_lines("\n".join(failing))
     if advice:
         detail += "\nalso info/style: " + ", ".join(advice)
     return CheckResult(name, False, detail)
@@ -83,11 +82,3 @@ def _hadolint(repo: Path, dockerfile: str) -> CheckResult:
 def _one_line(message: str) -> str:
     # A parse error (DL1000) lists every expected token on further lines.
     return message.splitlines()[0] if message else message
-
-
-def _first_lines(text: str) -> str:
-    lines = [line.rstrip() for line in text.strip().splitlines() if line.strip()]
-    if len(lines) > MAX_DETAIL_LINES:
-        hidden = len(lines) - MAX_DETAIL_LINES
-        lines = [*lines[:MAX_DETAIL_LINES], f"... {hidden} more line(s)"]
-    return "\n".join(lines)

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from naavre_scaffold.checks import CheckResult, ToolMissingError
+from naavre_scaffold.checks import CheckResult, ToolMissingError, first_lines
 from naavre_scaffold.naavre_helm import EXAMPLE_DOMAIN, service_values
 
 RELEASE = "naavre"
@@ -88,7 +88,7 @@ def validate_manifests(kube: ModuleType, manifests: dict[str, str], kube_version
         try:
             documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
         except yaml.YAMLError as error:
-            problems.append(f"{template}: not valid YAML: {_first_lines(str(error), 1)}")
+            problems.append(f"{template}: not valid YAML: {first_lines(str(error), 1, ' / ')}")
             continue
         for document in documents:
             problem = _validate_object(kube, document, kube_version)
@@ -119,7 +119,7 @@ def _lint(helm: ModuleType, chart: Path, label: str, kube_version: str) -> Check
     try:
         report = helm.lint(chart, strict=True, kube_version=f"v{kube_version}")
     except helm.HelmError as error:
-        return CheckResult(name, False, _first_lines(str(error)))
+        return CheckResult(name, False, first_lines(str(error), 3, " / "))
     errors = report.get("errors") or []
     # The messages say which file each finding is about; strict lint fails on warnings too.
     findings = [
@@ -143,7 +143,7 @@ def _render_and_validate(
         with helm.Chart.load(chart) as loaded:
             manifests = loaded.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
     except (helm.HelmError, OSError) as error:
-        return [CheckResult(f"helm render {label}", False, _first_lines(str(error)))]
+        return [CheckResult(f"helm render {label}", False, first_lines(str(error), 3, " / "))]
     problems = validate_manifests(kube, manifests, kube_version)
     return [
         CheckResult(f"helm render {label}", True),
@@ -191,10 +191,6 @@ def _import_tools() -> tuple[ModuleType, ModuleType]:
 
 
 def _summary(problems: list[str]) -> str:
-    shown = "; ".join(_first_lines(problem) for problem in problems[:SHOWN_ERRORS])
+    shown = "; ".join(first_lines(problem, 3, " / ") for problem in problems[:SHOWN_ERRORS])
     hidden = len(problems) - SHOWN_ERRORS
     return f"{shown} (and {hidden} more)" if hidden > 0 else shown
-
-
-def _first_lines(text: str, count: int = 3) -> str:
-    return " / ".join(line.strip() for line in text.strip().splitlines()[:count] if line.strip())

@@ -13,9 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from naavre_scaffold.checks import CheckResult, find_tool, run_tool
+from naavre_scaffold.checks import CheckResult, find_tool, first_lines, run_tool
 
-MAX_DETAIL_LINES = 8
 # zizmor exits with 10 + the worst severity it reported (10 unknown ... 14 high).
 ZIZMOR_FINDINGS = range(10, 15)
 ZIZMOR_NO_INPUTS = 3
@@ -68,7 +67,7 @@ def _actionlint(repo: Path, workflows: list[str]) -> list[CheckResult]:
             cwd=project,
         )
     if proc.returncode not in (0, 1):
-        return _all_failed("actionlint", workflows, _first_lines(proc.stderr or proc.stdout))
+        return _all_failed("actionlint", workflows, first_lines(proc.stderr or proc.stdout))
     by_file: dict[str, list[str]] = {}
     for error in json.loads(proc.stdout or "[]"):
         by_file.setdefault(error["filepath"], []).append(
@@ -88,12 +87,12 @@ def _zizmor(repo: Path, workflows: list[str], dependabot: list[str]) -> CheckRes
         return CheckResult(name, True)
     if proc.returncode in ZIZMOR_FINDINGS:
         findings = [_zizmor_finding(f) for f in json.loads(proc.stdout) if not f["ignored"]]
-        return CheckResult(name, False, _first_lines("\n".join(findings)))
+        return CheckResult(name, False, first_lines("\n".join(findings)))
     if proc.returncode == ZIZMOR_NO_INPUTS:
         return CheckResult(name, False, "zizmor collected no inputs to audit")
     # Fatal (1) or usage error (2): keep zizmor's message, drop its Rust backtrace.
     message = proc.stderr.split("Stack backtrace:")[0]
-    return CheckResult(name, False, _first_lines(message))
+    return CheckResult(name, False, first_lines(message))
 
 
 def _zizmor_finding(finding: dict[str, Any]) -> str:
@@ -116,7 +115,7 @@ def _schema(repo: Path, files: list[str], schema: str) -> list[CheckResult]:
     try:
         report = json.loads(proc.stdout)
     except json.JSONDecodeError:
-        return _all_failed(tool, files, _first_lines(proc.stderr or proc.stdout))
+        return _all_failed(tool, files, first_lines(proc.stderr or proc.stdout))
     by_file: dict[str, list[str]] = {}
     for error in report.get("errors", []):
         # For a oneOf/anyOf failure, the deepest match names the offending key.
@@ -127,7 +126,7 @@ def _schema(repo: Path, files: list[str], schema: str) -> list[CheckResult]:
     for error in report.get("parse_errors", []):
         by_file.setdefault(error["filename"], []).append(error["message"])
     if proc.returncode != 0 and not by_file:
-        return _all_failed(tool, files, _first_lines(proc.stderr or proc.stdout))
+        return _all_failed(tool, files, first_lines(proc.stderr or proc.stdout))
     return _per_file(tool, files, by_file)
 
 
@@ -137,7 +136,7 @@ def _per_file(tool: str, files: list[str], problems: dict[str, list[str]]) -> li
         CheckResult(
             f"{tool} {file}",
             file not in problems,
-            _first_lines("\n".join(dict.fromkeys(problems.get(file, [])))),
+            first_lines("\n".join(dict.fromkeys(problems.get(file, [])))),
         )
         for file in files
     ]
@@ -145,11 +144,3 @@ def _per_file(tool: str, files: list[str], problems: dict[str, list[str]]) -> li
 
 def _all_failed(tool: str, files: list[str], detail: str) -> list[CheckResult]:
     return [CheckResult(f"{tool} {file}", False, detail) for file in files]
-
-
-def _first_lines(text: str) -> str:
-    lines = [line.rstrip() for line in text.strip().splitlines() if line.strip()]
-    if len(lines) > MAX_DETAIL_LINES:
-        hidden = len(lines) - MAX_DETAIL_LINES
-        lines = [*lines[:MAX_DETAIL_LINES], f"... {hidden} more line(s)"]
-    return "\n".join(lines)

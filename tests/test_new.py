@@ -22,6 +22,11 @@ def _answers(repo: Path) -> dict:
     return yaml.safe_load((repo / ".copier-answers.yml").read_text())
 
 
+def _new_qc(dest: Path, *options: str) -> int:
+    """`naavre-scaffold new service qc --defaults` into ``dest``, with more options."""
+    return main(["new", "service", "qc", "--dest", str(dest), "--defaults", *options])
+
+
 def test_new_service_with_defaults(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["new", "service", "data-quality", "--defaults"]) == 0
@@ -48,20 +53,7 @@ def test_new_service_with_defaults(tmp_path: Path, monkeypatch, capsys) -> None:
 
 def test_new_respects_dest_and_data(tmp_path: Path) -> None:
     dest = tmp_path / "somewhere" / "svc"
-    code = main(
-        [
-            "new",
-            "service",
-            "qc",
-            "--dest",
-            str(dest),
-            "--defaults",
-            "-d",
-            "port=9000",
-            "-d",
-            "github_org=MyOrg",
-        ]
-    )
+    code = _new_qc(dest, "-d", "port=9000", "-d", "github_org=MyOrg")
     assert code == 0
     answers = _answers(dest)
     assert (answers["port"], answers["github_org"], answers["registry"]) == (
@@ -105,7 +97,7 @@ def test_existing_destination_is_refused_and_untouched(tmp_path: Path, capsys) -
     dest = tmp_path / "NaaVRE-qc-service"
     dest.mkdir()
     (dest / "notes.txt").write_text("mine")
-    assert main(["new", "service", "qc", "--dest", str(dest), "--defaults"]) == 2
+    assert _new_qc(dest) == 2
     assert "dest: " in capsys.readouterr().err
     assert [p.name for p in dest.iterdir()] == ["notes.txt"]
     assert (dest / "notes.txt").read_text() == "mine"
@@ -114,21 +106,7 @@ def test_existing_destination_is_refused_and_untouched(tmp_path: Path, capsys) -
 def test_created_repo_updates_with_plain_copier(template_repo: Path, tmp_path: Path) -> None:
     """A repo made from a named source records it, and plain `copier update` moves it on."""
     dest = tmp_path / "svc"
-    assert (
-        main(
-            [
-                "new",
-                "service",
-                "qc",
-                "--dest",
-                str(dest),
-                "--defaults",
-                "--template-source",
-                str(template_repo),
-            ]
-        )
-        == 0
-    )
+    assert _new_qc(dest, "--template-source", str(template_repo)) == 0
     answers = _answers(dest)
     assert answers["_src_path"] == str(template_repo)
     assert answers["_commit"] == f"v{__version__}"

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rich.console import Console
+from rich.progress import Progress
+
 from naavre_scaffold import __version__
+from naavre_scaffold.check import check
 from naavre_scaffold.checks import ToolMissingError
 from naavre_scaffold.git import GitError
 from naavre_scaffold.new import DESTINATIONS, UsageError, create
 from naavre_scaffold.next_steps import next_steps
+from naavre_scaffold.report import check_lines, update_table, write_update_json
 from naavre_scaffold.template_source import TemplateSource, bundled_root, read_questions
+from naavre_scaffold.update import NEEDS_NOTHING, Options, update
 from naavre_scaffold.verify import CHECKS, verify
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -102,7 +109,105 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KIND",
         help=f"leave out a kind of check (repeatable): {', '.join(CHECKS)}",
     )
+    update = commands.add_parser(
+        "update",
+        help="move repositories to a newer template version",
+        description=(
+            "Update every repository (or flavor folder) under the given paths to a newer "
+            "template version with copier update, in parallel, each template fetched once. "
+            "Each repository is updated in a private clone: only a clean result reaches it, "
+            "so a conflict, a refusal or a failure leaves it exactly as it was. Prints a "
+            "table of verdicts: updated, up-to-date, conflict, refused, failed."
+        ),
+        epilog=(
+            "exit status: 0 when every repository is updated or up-to-date, 1 when any needs "
+            "a person (conflict, refused, failed), 2 for a usage error"
+        ),
+    )
+    update.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="repositories, or folders of them"
+    )
+    update.add_argument(
+        "--vcs-ref", metavar="REF", help="template version to move to (default: its newest tag)"
+    )
+    update.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="repositories updated at once (default: the number of cores, %(default)s here)",
+    )
+    update.add_argument("--json", type=Path, metavar="FILE", help="also write the report as JSON to FILE")
+    update.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
+    update.add_argument(
+        "--keep-conflicts",
+        action="store_true",
+        help="for a single repository: leave Copier's conflict markers in its working tree to resolve",
+    )
+    update.add_argument(
+        "--commit",
+        action="store_true",
+        help="commit each update on a new branch template-update/<version>; the current branch stays",
+    )
+    update.add_argument("--push", action="store_true", help="push that branch to origin (implies --commit)")
+    update.add_argument(
+        "--pr",
+        action="store_true",
+        help="open a pull request for it through the GitHub API, token from GITHUB_TOKEN (implies --push)",
+    )
+
+    drift = commands.add_parser(
+        "check",
+        help="for CI: is a repository on the newest template, and unchanged from its render?",
+        description=(
+            "Exit 0 when the repository is on the newest template version (or the newer ones "
+            "change nothing in it) and its template files match a fresh render of its recorded "
+            "version with its recorded answers; exit 1 otherwise, saying which failed. Files "
+            "the template leaves to the project, and patterns under project_owned in "
+            ".naavre-scaffold.yml beside the answers file, are not drift."
+        ),
+    )
+    drift.add_argument("path", type=Path, help="repository (every answers file below it is checked)")
+    drift.add_argument(
+        "--vcs-ref", metavar="REF", help="compare with this template version, not the newest tag"
+    )
+    drift.add_argument("--diff", action="store_true", help="show a unified diff of every drifted file")
     return parser
+
+
+def _run_update(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise UsageError("--jobs", "must be at least 1")
+    options = Options(
+        vcs_ref=args.vcs_ref,
+        dry_run=args.dry_run,
+        keep_conflicts=args.keep_conflicts,
+        commit=args.commit or args.push or args.pr,
+        push=args.push or args.pr,
+        pull_request=args.pr,
+    )
+    errors = Console(stderr=True)
+    with Progress(console=errors, transient=True, disable=not errors.is_terminal) as progress:
+        task = progress.add_task("updating", total=None)
+        outcomes = update(
+            args.paths, options, args.jobs, on_done=lambda done: progress.advance(task, len(done))
+        )
+    update_table(outcomes, Console())
+    if args.json:
+        write_update_json(outcomes, args.json)
+    return EXIT_OK if all(o.verdict in NEEDS_NOTHING for o in outcomes) else EXIT_FAILED
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    if not args.path.is_dir():
+        raise UsageError("path", f"{args.path} is not a folder")
+    reports = check(args.path, args.vcs_ref)
+    if not reports:
+        print(f"FAIL  {args.path}: no .copier-answers*.yml of a naavre-scaffold template found")
+        return EXIT_FAILED
+    for report in reports:
+        print("\n".join(check_lines(report, args.diff)))
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED
 
 
 def _run_new(args: argparse.Namespace) -> int:
@@ -143,7 +248,7 @@ def _run_verify(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``naavre-scaffold``; returns the exit code."""
     args = _parser().parse_args(argv)
-    handlers = {"new": _run_new, "verify": _run_verify}
+    handlers = {"new": _run_new, "verify": _run_verify, "update": _run_update, "check": _run_check}
     try:
         return handlers[args.command](args)
     except UsageError as error:

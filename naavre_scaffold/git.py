@@ -20,7 +20,15 @@ def git(cwd: Path, *args: str) -> str:
     if done.returncode != 0:
         message = (done.stderr or done.stdout).strip().splitlines()
         raise GitError(f"git {args[0]} failed in {cwd}: {message[-1] if message else done.returncode}")
-    return done.stdout.strip()
+    return done.stdout.rstrip("\n")
+
+
+def git_bytes(cwd: Path, *args: str) -> bytes:
+    """Run ``git args`` in ``cwd`` and return its standard output as it is (file contents)."""
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+    if done.returncode != 0:
+        raise GitError(f"git {args[0]} failed in {cwd}: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
 
 
 def has_identity(cwd: Path) -> bool:

@@ -1,0 +1,61 @@
+"""How ``update`` and ``check`` results are shown: a table for people, JSON for machines."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from naavre_scaffold.check import CheckReport
+from naavre_scaffold.update import Outcome
+
+_STYLE = {"updated": "green", "up-to-date": "dim", "conflict": "yellow", "refused": "yellow", "failed": "red"}
+SHOWN_FILES = 4
+
+
+def _files(files: list[str]) -> str:
+    shown = ", ".join(files[:SHOWN_FILES])
+    return f"{shown} (+{len(files) - SHOWN_FILES} more)" if len(files) > SHOWN_FILES else shown
+
+
+def update_table(outcomes: list[Outcome], console: Console) -> None:
+    """One row per subproject: repo, verdict, versions, files, message; then the counts."""
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("repo", "verdict", "from", "to", "files", "message"):
+        table.add_column(column, overflow="fold")
+    for o in outcomes:
+        verdict = f"[{_STYLE[o.verdict]}]{o.verdict}[/]"
+        table.add_row(o.path, verdict, o.from_version or "", o.to_version or "", _files(o.files), o.message)
+    console.print(table)
+    counts = {v: sum(o.verdict == v for o in outcomes) for v in _STYLE}
+    console.print(", ".join(f"{n} {v}" for v, n in counts.items() if n) or "nothing to update")
+
+
+def write_update_json(outcomes: list[Outcome], path: Path) -> None:
+    counts = {v: sum(o.verdict == v for o in outcomes) for v in _STYLE}
+    path.write_text(json.dumps({"counts": counts, "repos": [asdict(o) for o in outcomes]}, indent=2) + "\n")
+
+
+def check_lines(report: CheckReport, show_diff: bool) -> list[str]:
+    """What ``check`` prints for one subproject."""
+    where = str(report.path)
+    if report.error:
+        return [f"FAIL  {where}: {report.error}"]
+    if report.behind:
+        lines = [f"FAIL  {where}: version {report.version} is behind the newest template {report.newest}"]
+    else:
+        note = f" ({report.version_note})" if report.version_note else ""
+        lines = [f"PASS  {where}: version {report.version}{note}"]
+    if report.drift:
+        lines.append(
+            f"FAIL  {where}: {len(report.drift)} file(s) differ from the template at {report.version}:"
+        )
+        lines += [f"        {kind:<9}{path}" for path, kind in report.drift]
+        if show_diff:
+            lines += [report.diffs[path].rstrip("\n") for path, _ in report.drift if report.diffs[path]]
+    else:
+        lines.append(f"PASS  {where}: no drift from the template at {report.version}")
+    return lines

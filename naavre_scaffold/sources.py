@@ -1,0 +1,74 @@
+"""Template sources fetched once per run: a local mirror per ``_src_path``.
+
+``copier update`` fetches the template for every repository it updates. For a
+fleet, each ``_src_path`` is mirrored here once, and git's own ``insteadOf``
+rewriting (passed through the environment) points Copier's fetches at the
+mirror, so the answers files keep recording the real ``_src_path``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from naavre_scaffold.git import GitError, git
+from naavre_scaffold.template_source import cache_dir
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """A bare mirror of one template source, fetched at the start of a run."""
+
+    src_path: str
+    path: Path
+
+    def newest_tag(self) -> str | None:
+        """The newest release tag by PEP 440, as Copier picks it (pre-releases left out)."""
+        versions: list[tuple[Version, str]] = []
+        for tag in git(self.path, "tag", "--list").split():
+            try:
+                version = Version(tag)
+            except InvalidVersion:
+                continue
+            if not version.is_prerelease:
+                versions.append((version, tag))
+        return max(versions)[1] if versions else None
+
+    def has_ref(self, ref: str) -> bool:
+        try:
+            git(self.path, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        except GitError:
+            return False
+        return True
+
+    def changes(self, old: str, new: str) -> list[str]:
+        """Subjects of the template commits from ``old`` to ``new``, oldest first."""
+        try:
+            log = git(self.path, "log", "--reverse", "--format=%s (%h)", f"{old}..{new}")
+        except GitError:  # an old ref the mirror no longer has: say nothing rather than guess
+            return []
+        return log.splitlines()
+
+
+def fetch(src_path: str) -> Mirror:
+    """Create or refresh the mirror of ``src_path`` (one network fetch)."""
+    digest = hashlib.sha256(src_path.encode()).hexdigest()[:16]
+    path = cache_dir() / "mirrors" / f"{digest}.git"
+    if (path / "HEAD").is_file():
+        git(path, "remote", "update", "--prune")
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        git(path.parent, "clone", "--quiet", "--mirror", src_path, str(path))
+    return Mirror(src_path, path)
+
+
+def redirect_env(mirrors: list[Mirror]) -> dict[str, str]:
+    """Environment that makes git fetch each source from its mirror (``url.<mirror>.insteadOf``)."""
+    env = {"GIT_CONFIG_COUNT": str(len(mirrors))}
+    for index, mirror in enumerate(mirrors):
+        env[f"GIT_CONFIG_KEY_{index}"] = f"url.{mirror.path.as_uri()}.insteadOf"
+        env[f"GIT_CONFIG_VALUE_{index}"] = mirror.src_path
+    return env

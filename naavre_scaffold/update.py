@@ -1,0 +1,333 @@
+"""``naavre-scaffold update``: move many repositories to a newer template version, safely.
+
+Each repository is updated by Copier in a private clone, never in place. Only a
+clean result leaves the clone: as one ``git apply`` to the working tree, or as a
+commit fetched into a new branch. A conflict, a refusal or a failure therefore
+leaves the repository exactly as it was, and so does a run killed half-way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import copier
+import yaml
+
+from naavre_scaffold import github, sources
+from naavre_scaffold.discovery import Subproject, find_subprojects, git_root
+from naavre_scaffold.git import FALLBACK_IDENTITY, GitError, git, git_bytes
+from naavre_scaffold.new import UsageError
+
+BRANCH_PREFIX = "template-update/"
+# Copier marks a conflict with "<<<<<<< before updating" ... ">>>>>>> after updating".
+_MARKER = re.compile(rb"^(<{7}|>{7})( |$)", re.M)
+_UNMERGED = {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}
+NEEDS_NOTHING = ("updated", "up-to-date")
+
+
+@dataclass
+class Outcome:
+    """What happened to one subproject (a repository, or a flavor folder inside one)."""
+
+    path: str
+    verdict: str
+    from_version: str | None = None
+    to_version: str | None = None
+    files: list[str] = field(default_factory=list)
+    message: str = ""
+    branch: str | None = None
+    pull_request: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Options:
+    vcs_ref: str | None = None
+    dry_run: bool = False
+    keep_conflicts: bool = False
+    commit: bool = False
+    push: bool = False
+    pull_request: bool = False
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One git repository and the subprojects to update in it."""
+
+    root: Path
+    subprojects: list[Subproject]
+    targets: dict[str, str]
+    mirrors: dict[str, sources.Mirror]
+    options: Options
+
+
+def _label(path: Path) -> str:
+    """How a folder is shown: relative to the current folder when it is below it."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or error.__class__.__name__
+    return text if len(text) < 300 else text[:297] + "..."
+
+
+def update(
+    paths: list[Path],
+    options: Options,
+    jobs: int | None = None,
+    on_done: Callable[[list[Outcome]], None] | None = None,
+) -> list[Outcome]:
+    """Update every subproject of this template under ``paths``; one Outcome each."""
+    if options.keep_conflicts and (len(paths) != 1 or len(find_subprojects(paths[0])) > 1):
+        raise UsageError("--keep-conflicts", "works on a single repository with a single answers file")
+    if options.pull_request and not os.environ.get("GITHUB_TOKEN"):
+        raise UsageError("--pr", "needs a GitHub token in the GITHUB_TOKEN environment variable")
+    outcomes: list[Outcome] = []
+    grouped: dict[Path, list[Subproject]] = {}
+    for path in (p.resolve() for p in paths):
+        if not path.is_dir():
+            outcomes.append(Outcome(_label(path), "refused", message="no such folder"))
+            continue
+        found = find_subprojects(path)
+        if not found:
+            message = "no .copier-answers*.yml of a naavre-scaffold template found"
+            outcomes.append(Outcome(_label(path), "refused", message=message))
+        for sub in found:
+            root = git_root(sub.folder)
+            if root is None:
+                outcomes.append(Outcome(_label(sub.folder), "refused", message="not in a git repository"))
+            else:
+                grouped.setdefault(root, []).append(sub)
+
+    mirrors, targets = {}, {}
+    for src in sorted({s.answers["_src_path"] for subs in grouped.values() for s in subs if not s.error}):
+        try:
+            mirror = mirrors[src] = sources.fetch(src)
+        except GitError as error:
+            targets[src] = f"!cannot fetch the template {src}: {_one_line(error)}"
+            continue
+        if options.vcs_ref and not mirror.has_ref(options.vcs_ref):
+            targets[src] = f"!the template {src} has no ref {options.vcs_ref}"
+        else:
+            targets[src] = options.vcs_ref or mirror.newest_tag() or "HEAD"
+
+    work = [_Job(root, subs, targets, mirrors, options) for root, subs in sorted(grouped.items())]
+    if not work:
+        return outcomes
+    # Copier changes the working directory while it runs, so repositories are
+    # updated in worker processes, not threads; each inherits the redirect to the mirrors.
+    os.environ.update(sources.redirect_env(list(mirrors.values())))
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs or os.cpu_count() or 1, len(work)))) as pool:
+        for result in pool.map(update_repository, work):
+            outcomes.extend(result)
+            if on_done:
+                on_done(result)
+    return outcomes
+
+
+def update_repository(job: _Job) -> list[Outcome]:
+    """Update the subprojects of one repository in a private clone, then apply or commit."""
+    try:
+        return _update_repository(job)
+    except Exception as error:
+        return [
+            Outcome(_label(s.folder), "failed", s.answers.get("_commit"), message=_one_line(error))
+            for s in job.subprojects
+        ]
+
+
+def _update_repository(job: _Job) -> list[Outcome]:
+    root = job.root
+    dirty = git(root, "status", "--porcelain", "-z", "--untracked-files=all").split("\0")[:-1]
+    if dirty:
+        more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
+        reason = f"the working tree has uncommitted changes: {dirty[0][3:]}{more}"
+        return [Outcome(_label(s.folder), "refused", message=reason) for s in job.subprojects]
+    head = git(root, "rev-parse", "--verify", "HEAD")
+    with tempfile.TemporaryDirectory(prefix="naavre-update-") as tmp:
+        clone = Path(tmp) / "clone"
+        git(Path(tmp), "clone", "--quiet", "--shared", "--no-checkout", str(root), str(clone))
+        git(clone, "checkout", "--quiet", "--detach", head)
+        outcomes = [_update_subproject(clone, root, sub, job) for sub in job.subprojects]
+        try:
+            _deliver(clone, root, outcomes, job)
+        except (GitError, github.GitHubError) as error:
+            for outcome in outcomes:
+                if outcome.verdict == "updated":
+                    outcome.verdict, outcome.message = "failed", _one_line(error)
+    return outcomes
+
+
+def _update_subproject(clone: Path, root: Path, sub: Subproject, job: _Job) -> Outcome:
+    outcome = Outcome(
+        _label(sub.folder), "failed", sub.answers.get("_commit"), source=sub.answers.get("_src_path")
+    )
+    if sub.error:
+        outcome.message = sub.error
+        return outcome
+    target = job.targets[sub.answers["_src_path"]]
+    if target.startswith("!"):
+        outcome.message = target[1:]
+        return outcome
+    outcome.to_version = target
+    if outcome.from_version == target:
+        outcome.verdict, outcome.message = "up-to-date", f"already on {target}"
+        return outcome
+    relative = sub.folder.relative_to(root)
+    try:
+        copier.run_update(
+            clone / relative,
+            answers_file=sub.answers_path.name,
+            vcs_ref=target,
+            defaults=True,
+            overwrite=True,
+            skip_answered=True,
+            quiet=True,
+            skip_if_exists=sub.project_owned(),
+        )
+    except Exception as error:
+        _restore(clone, relative)
+        outcome.message = f"copier update failed: {_one_line(error)}"
+        return outcome
+    changed, unmerged = _changes(clone, relative)
+    conflicts = sorted(
+        set(unmerged) | {f for f in changed if f.endswith(".rej") or _has_new_markers(clone, f)}
+    )
+    answers_file = (relative / sub.answers_path.name).as_posix()
+    if conflicts:
+        outcome.verdict, outcome.files = "conflict", conflicts
+        if job.options.keep_conflicts:
+            outcome.message = "conflict markers left in the working tree for you to resolve"
+        else:
+            _restore(clone, relative)
+            outcome.message = (
+                "left untouched; rerun on this repository alone with --keep-conflicts to resolve"
+            )
+    elif changed == [answers_file] and _only_commit_changed(clone, answers_file):
+        _restore(clone, relative)
+        outcome.verdict, outcome.message = "up-to-date", f"{target} changes nothing here"
+    else:
+        outcome.verdict, outcome.files = "updated", changed
+    return outcome
+
+
+def _changes(clone: Path, relative: Path) -> tuple[list[str], list[str]]:
+    """Paths changed under ``relative`` in the clone, and those left unmerged by Copier."""
+    status = git(clone, "status", "--porcelain", "-z", "--untracked-files=all", "--", relative.as_posix())
+    changed, unmerged = [], []
+    for entry in filter(None, status.split("\0")):
+        code, path = entry[:2], entry[3:]
+        changed.append(path)
+        if code in _UNMERGED:
+            unmerged.append(path)
+    return sorted(set(changed)), unmerged
+
+
+def _has_new_markers(clone: Path, path: str) -> bool:
+    """Whether ``path`` has more conflict-marker lines than it had at HEAD."""
+    file = clone / path
+    if not file.is_file():
+        return False
+    try:
+        before = git_bytes(clone, "cat-file", "blob", f"HEAD:{path}")
+    except GitError:  # a new file
+        before = b""
+    return len(_MARKER.findall(file.read_bytes())) > len(_MARKER.findall(before))
+
+
+def _only_commit_changed(clone: Path, answers_file: str) -> bool:
+    before = yaml.safe_load(git(clone, "show", f"HEAD:{answers_file}")) or {}
+    after = yaml.safe_load((clone / answers_file).read_text()) or {}
+    return {k: v for k, v in before.items() if k != "_commit"} == {
+        k: v for k, v in after.items() if k != "_commit"
+    }
+
+
+def _restore(clone: Path, relative: Path) -> None:
+    """Put ``relative`` in the clone back to HEAD, unmerged entries and new files included."""
+    spec = relative.as_posix()
+    git(clone, "reset", "--quiet", "HEAD", "--", spec)
+    git(clone, "checkout", "--quiet", "HEAD", "--", spec)
+    git(clone, "clean", "-fdq", "--", spec)
+
+
+def _deliver(clone: Path, root: Path, outcomes: list[Outcome], job: _Job) -> None:
+    """Bring the clone's result into the repository: a new branch, or the working tree."""
+    options = job.options
+    updated = [o for o in outcomes if o.verdict == "updated"]
+    kept = options.keep_conflicts and any(o.verdict == "conflict" for o in outcomes)
+    if options.dry_run:
+        for outcome in updated:
+            outcome.message = "dry run: nothing was written"
+        return
+    if not updated and not kept:
+        return
+    git(clone, "add", "--all")
+    if options.commit and not kept:
+        _commit_branch(clone, root, updated, job)
+        return
+    patch = clone.parent / "update.patch"
+    git(clone, "diff", "--cached", "--binary", f"--output={patch}", "HEAD")
+    # One `git apply` writes all of it or nothing.
+    git(root, "apply", "--binary", "--whitespace=nowarn", str(patch))
+    for outcome in updated:
+        outcome.message = "changes left uncommitted in the working tree"
+
+
+def _identity(root: Path) -> list[str]:
+    try:
+        name, email = git(root, "config", "user.name"), git(root, "config", "user.email")
+    except GitError:
+        name, email = FALLBACK_IDENTITY
+    return ["-c", f"user.name={name}", "-c", f"user.email={email}"]
+
+
+def _commit_branch(clone: Path, root: Path, updated: list[Outcome], job: _Job) -> None:
+    first = updated[0]
+    branch = f"{BRANCH_PREFIX}{first.to_version}"
+    if git(root, "branch", "--list", branch):
+        raise GitError(f"branch {branch} already exists; delete it or merge it first")
+    title = f"Update the naavre-scaffold template from {first.from_version} to {first.to_version}"
+    body = _description(updated, job)
+    git(clone, *_identity(root), "commit", "--quiet", "--no-verify", "-m", title, "-m", body)
+    git(root, "fetch", "--quiet", str(clone), f"HEAD:refs/heads/{branch}")
+    for outcome in updated:
+        outcome.branch, outcome.message = branch, f"committed on branch {branch}"
+    if not (job.options.push or job.options.pull_request):
+        return
+    try:
+        git(root, "push", "--quiet", "origin", f"refs/heads/{branch}:refs/heads/{branch}")
+    except GitError:
+        git(root, "branch", "--quiet", "-D", branch)  # nothing of the run stays behind
+        raise
+    for outcome in updated:
+        outcome.message = f"pushed branch {branch} to origin"
+    if job.options.pull_request:
+        try:
+            url = github.open_pull_request(root, branch, title, body)
+        except github.GitHubError as error:
+            git(root, "branch", "--quiet", "-D", branch)
+            raise github.GitHubError(f"pushed branch {branch}, but {error}") from None
+        for outcome in updated:
+            outcome.pull_request, outcome.message = url, f"opened {url}"
+
+
+def _description(updated: list[Outcome], job: _Job) -> str:
+    """The commit body and pull request text: template changes, then the files."""
+    lines: list[str] = []
+    for outcome in updated:
+        src = outcome.source or ""
+        lines.append(f"{outcome.path}: template {src} from {outcome.from_version} to {outcome.to_version}.")
+        changes = job.mirrors[src].changes(outcome.from_version or "", outcome.to_version or "")
+        if changes:
+            lines += ["", "Template changes:", *(f"- {change}" for change in changes)]
+        lines += ["", "Files changed:", *(f"- {file}" for file in outcome.files), ""]
+    lines.append("Made by `naavre-scaffold update`.")
+    return "\n".join(lines)

@@ -63,7 +63,8 @@ def cache_dir() -> Path:
     return Path(base) / "naavre-scaffold"
 
 
-def _template_files(root: Path) -> list[Path]:
+def template_files(root: Path) -> list[Path]:
+    """The files that make up the template in ``root``: copier.yml and templates/."""
     files = [root / "copier.yml"]
     files += sorted(
         p for p in (root / "templates").rglob("*") if p.is_file() and "__pycache__" not in p.parts
@@ -74,7 +75,7 @@ def _template_files(root: Path) -> list[Path]:
 def bundled_source() -> TemplateSource:
     """A git snapshot of the bundled template, tagged ``v<version>``, built once per content."""
     root = bundled_root()
-    files = _template_files(root)
+    files = template_files(root)
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")

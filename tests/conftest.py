@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from naavre_scaffold.git import git
+from naavre_scaffold.new import create
 from naavre_scaffold.template_source import TemplateSource, bundled_source
+from tests.helpers import SERVICE, commit_all, copy_template, replace_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,3 +60,51 @@ def service_render(request: pytest.FixtureRequest, copie_session) -> Path:
     result = copie_session.copy(extra_answers=answers)
     assert result.exit_code == 0, result.exception
     return result.project_dir
+
+
+@pytest.fixture(scope="session")
+def template_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A template repository with three releases built from this checkout.
+
+    v1.0.0 is older: no `exclude` line in .flake8, no .dockerignore, a longer test
+    timeout in ci.yml. v1.1.0 is the current tree. v1.1.1 changes only a comment
+    of the questions, so it renders exactly like v1.1.0.
+    """
+    repo = tmp_path_factory.mktemp("versions") / "template"
+    copy_template(repo)
+    project = repo / SERVICE
+    flake8 = (project / ".flake8").read_text()
+    dockerignore = (project / ".dockerignore").read_text()
+    replace_in(project / ".flake8", EXCLUDE_LINE, "")
+    (project / ".dockerignore").unlink()
+    replace_in(project / ".github/workflows/ci.yml.jinja", CURRENT_TIMEOUT, OLD_TIMEOUT)
+    git(repo, "-c", "init.defaultBranch=main", "init", "--quiet")
+    commit_all(repo, "Template as it was")
+    git(repo, "tag", "v1.0.0")
+    (project / ".flake8").write_text(flake8)
+    (project / ".dockerignore").write_text(dockerignore)
+    replace_in(project / ".github/workflows/ci.yml.jinja", OLD_TIMEOUT, CURRENT_TIMEOUT)
+    commit_all(repo, "Exclude caches from flake8 and the image; shorter test timeout")
+    git(repo, "tag", "v1.1.0")
+    questions = repo / "templates/service/questions.yml"
+    questions.write_text(questions.read_text() + "# A comment that changes no render.\n")
+    commit_all(repo, "Comment the service questions")
+    git(repo, "tag", "v1.1.1")
+    return repo
+
+
+EXCLUDE_LINE = "exclude = .git,.venv,__pycache__,.pytest_cache\n"
+CURRENT_TIMEOUT = "  test:\n    name: Test (pytest)\n    runs-on: ubuntu-latest\n    timeout-minutes: 15\n"
+OLD_TIMEOUT = CURRENT_TIMEOUT.replace("15", "20")
+
+
+@pytest.fixture
+def make_service(template_versions: Path, tmp_path: Path):
+    """Create a service repository from ``template_versions`` at a given release."""
+
+    def make(name: str, version: str = "v1.0.0", parent: Path | None = None) -> Path:
+        dest = (parent or tmp_path) / f"NaaVRE-{name}-service"
+        create("service", name, dest, source=TemplateSource(str(template_versions), version))
+        return dest
+
+    return make

@@ -192,7 +192,9 @@ def _run_update(args: argparse.Namespace) -> int:
         outcomes = update(
             args.paths, options, args.jobs, on_done=lambda done: progress.advance(task, len(done))
         )
-    update_table(outcomes, Console())
+    # In a log or a pipe, keep each row on one line rather than folding it into 80 columns.
+    output = Console()
+    update_table(outcomes, output if output.is_terminal else Console(width=1000))
     if args.json:
         write_update_json(outcomes, args.json)
     return EXIT_OK if all(o.verdict in NEEDS_NOTHING for o in outcomes) else EXIT_FAILED

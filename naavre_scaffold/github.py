@@ -27,7 +27,8 @@ class GitHubError(RuntimeError):
 def repository_of(root: Path) -> tuple[str, str]:
     """Owner and name of the GitHub repository that ``origin`` points at."""
     try:
-        url = git(root, "remote", "get-url", "origin")
+        # The URL as configured: `git remote get-url` would apply url.*.insteadOf rewriting.
+        url = git(root, "config", "--get", "remote.origin.url")
     except GitError:
         raise GitHubError("the repository has no remote 'origin'") from None
     if not (match := _GITHUB_REMOTE.match(url)):

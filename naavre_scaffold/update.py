@@ -44,6 +44,7 @@ class Outcome:
     branch: str | None = None
     pull_request: str | None = None
     source: str | None = None
+    folder: str = "."  # the subproject's folder inside its git repository
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ def _update_subproject(clone: Path, root: Path, sub: Subproject, job: _Job) -> O
         outcome.verdict, outcome.message = "up-to-date", f"already on {target}"
         return outcome
     relative = sub.folder.relative_to(root)
+    outcome.folder = relative.as_posix()
     try:
         copier.run_update(
             clone / relative,
@@ -324,7 +326,8 @@ def _description(updated: list[Outcome], job: _Job) -> str:
     lines: list[str] = []
     for outcome in updated:
         src = outcome.source or ""
-        lines.append(f"{outcome.path}: template {src} from {outcome.from_version} to {outcome.to_version}.")
+        where = "Template" if outcome.folder == "." else f"{outcome.folder}: template"
+        lines.append(f"{where} {src} from {outcome.from_version} to {outcome.to_version}.")
         changes = job.mirrors[src].changes(outcome.from_version or "", outcome.to_version or "")
         if changes:
             lines += ["", "Template changes:", *(f"- {change}" for change in changes)]

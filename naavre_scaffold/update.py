@@ -9,7 +9,6 @@ leaves the repository exactly as it was, and so does a run killed half-way.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -17,17 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import copier
-import yaml
 
 from naavre_scaffold import github, sources
+from naavre_scaffold.clone import changed_paths, has_new_markers, only_commit_changed, restore
 from naavre_scaffold.discovery import Subproject, find_subprojects, git_root
-from naavre_scaffold.git import FALLBACK_IDENTITY, GitError, git, git_bytes
+from naavre_scaffold.git import FALLBACK_IDENTITY, GitError, git
 from naavre_scaffold.new import UsageError
 
 BRANCH_PREFIX = "template-update/"
-# Copier marks a conflict with "<<<<<<< before updating" ... ">>>>>>> after updating".
-_MARKER = re.compile(rb"^(<{7}|>{7})( |$)", re.M)
-_UNMERGED = {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}
 NEEDS_NOTHING = ("updated", "up-to-date")
 
 
@@ -195,12 +191,12 @@ def _update_subproject(clone: Path, root: Path, sub: Subproject, job: _Job) -> O
             skip_if_exists=sub.project_owned(),
         )
     except Exception as error:
-        _restore(clone, relative)
+        restore(clone, relative)
         outcome.message = f"copier update failed: {_one_line(error)}"
         return outcome
-    changed, unmerged = _changes(clone, relative)
+    changed, unmerged = changed_paths(clone, relative)
     conflicts = sorted(
-        set(unmerged) | {f for f in changed if f.endswith(".rej") or _has_new_markers(clone, f)}
+        set(unmerged) | {f for f in changed if f.endswith(".rej") or has_new_markers(clone, f)}
     )
     answers_file = (relative / sub.answers_path.name).as_posix()
     if conflicts:
@@ -208,56 +204,16 @@ def _update_subproject(clone: Path, root: Path, sub: Subproject, job: _Job) -> O
         if job.options.keep_conflicts:
             outcome.message = "conflict markers left in the working tree for you to resolve"
         else:
-            _restore(clone, relative)
+            restore(clone, relative)
             outcome.message = (
                 "left untouched; rerun on this repository alone with --keep-conflicts to resolve"
             )
-    elif changed == [answers_file] and _only_commit_changed(clone, answers_file):
-        _restore(clone, relative)
+    elif changed == [answers_file] and only_commit_changed(clone, answers_file):
+        restore(clone, relative)
         outcome.verdict, outcome.message = "up-to-date", f"{target} changes nothing here"
     else:
         outcome.verdict, outcome.files = "updated", changed
     return outcome
-
-
-def _changes(clone: Path, relative: Path) -> tuple[list[str], list[str]]:
-    """Paths changed under ``relative`` in the clone, and those left unmerged by Copier."""
-    status = git(clone, "status", "--porcelain", "-z", "--untracked-files=all", "--", relative.as_posix())
-    changed, unmerged = [], []
-    for entry in filter(None, status.split("\0")):
-        code, path = entry[:2], entry[3:]
-        changed.append(path)
-        if code in _UNMERGED:
-            unmerged.append(path)
-    return sorted(set(changed)), unmerged
-
-
-def _has_new_markers(clone: Path, path: str) -> bool:
-    """Whether ``path`` has more conflict-marker lines than it had at HEAD."""
-    file = clone / path
-    if not file.is_file():
-        return False
-    try:
-        before = git_bytes(clone, "cat-file", "blob", f"HEAD:{path}")
-    except GitError:  # a new file
-        before = b""
-    return len(_MARKER.findall(file.read_bytes())) > len(_MARKER.findall(before))
-
-
-def _only_commit_changed(clone: Path, answers_file: str) -> bool:
-    before = yaml.safe_load(git(clone, "show", f"HEAD:{answers_file}")) or {}
-    after = yaml.safe_load((clone / answers_file).read_text()) or {}
-    return {k: v for k, v in before.items() if k != "_commit"} == {
-        k: v for k, v in after.items() if k != "_commit"
-    }
-
-
-def _restore(clone: Path, relative: Path) -> None:
-    """Put ``relative`` in the clone back to HEAD, unmerged entries and new files included."""
-    spec = relative.as_posix()
-    git(clone, "reset", "--quiet", "HEAD", "--", spec)
-    git(clone, "checkout", "--quiet", "HEAD", "--", spec)
-    git(clone, "clean", "-fdq", "--", spec)
 
 
 def _deliver(clone: Path, root: Path, outcomes: list[Outcome], job: _Job) -> None:

@@ -99,7 +99,10 @@ def update(
         for sub in found:
             root = git_root(sub.folder)
             if root is None:
-                outcomes.append(Outcome(_label(sub.folder), "refused", message="not in a git repository"))
+                reason = "not in a git repository"
+                outcomes.append(
+                    Outcome(_label(sub.folder), "refused", sub.answers.get("_commit"), message=reason)
+                )
             else:
                 grouped.setdefault(root, []).append(sub)
 
@@ -146,7 +149,10 @@ def _update_repository(job: _Job) -> list[Outcome]:
     if dirty:
         more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
         reason = f"the working tree has uncommitted changes: {dirty[0][3:]}{more}"
-        return [Outcome(_label(s.folder), "refused", message=reason) for s in job.subprojects]
+        return [
+            Outcome(_label(s.folder), "refused", s.answers.get("_commit"), message=reason)
+            for s in job.subprojects
+        ]
     head = git(root, "rev-parse", "--verify", "HEAD")
     with tempfile.TemporaryDirectory(prefix="naavre-update-") as tmp:
         clone = Path(tmp) / "clone"

@@ -109,7 +109,8 @@ def _git_daemon(base: Path, log: Path) -> Iterator[int]:
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"git daemon not accepting on port {port} after 10 s") from None
+                    message = f"git daemon not accepting on port {port} after {DAEMON_START_SECONDS} s"
+                    raise RuntimeError(message) from None
                 time.sleep(0.05)
         yield port
     finally:
@@ -200,8 +201,7 @@ def main() -> None:
                     times[label].append(time.perf_counter() - start)
                     updated[label] = repos
                     all_updated = all_updated and all(_on_new_tag(repo) for repo in repos)
-                pairs = zip(updated[OURS], updated[PLAIN], strict=True)
-                for left, right in pairs:
+                for left, right in zip(updated[OURS], updated[PLAIN], strict=True):
                     mismatches += [f"run {run}, {left.name}: {path}" for path in _differences(left, right)]
                 shutil.rmtree(work / f"run-{run}")
     finally:
@@ -210,11 +210,11 @@ def main() -> None:
     for label, measured in times.items():
         spread = f"min {min(measured):.2f}, max {max(measured):.2f}"
         print(f"{label + ':':<28}median {statistics.median(measured):.2f} s ({spread})")
-    print(f"repositories, runs per side: {REPOS}, {args.runs} (cores: {os.cpu_count()})")
+    print(f"{'repos, runs per side:':<28}{REPOS}, {args.runs} (cores: {os.cpu_count()})")
     ratio = statistics.median(times[PLAIN]) / statistics.median(times[OURS])
-    print(f"ratio copier loop / ours:   {ratio:.2f} (goal >= 4 on 2 cores)")
-    print(f"all repos on {NEW_TAG}:          {all_updated}")
-    print(f"same working trees:         {not mismatches}")
+    print(f"{'ratio copier loop / ours:':<28}{ratio:.2f} (goal >= 4 on 2 cores)")
+    print(f"{f'all repos on {NEW_TAG}:':<28}{all_updated}")
+    print(f"{'same working trees:':<28}{not mismatches}")
     for mismatch in mismatches[:20]:
         print(f"  differs: {mismatch}")
 

@@ -111,14 +111,14 @@ def test_created_repo_updates_with_plain_copier(template_repo: Path, tmp_path: P
     assert answers["_src_path"] == str(template_repo)
     assert answers["_commit"] == f"v{__version__}"
 
-    readme = template_repo / "templates/service/project/README.md.jinja"
-    readme.write_text(readme.read_text() + "\nA line added by template v99.0.0.\n")
+    flake8 = template_repo / "templates/service/project/.flake8"
+    flake8.write_text(flake8.read_text() + "# A line added by template v99.0.0.\n")
     git(template_repo, "commit", "-qam", "Template change")
     git(template_repo, "tag", "v99.0.0")
 
     # Plain Copier's command line, with no naavre-scaffold involved and no --trust.
     subprocess.run([COPIER, "update", "--defaults", "--quiet"], cwd=dest, check=True)
-    assert "A line added by template v99.0.0." in (dest / "README.md").read_text()
+    assert "# A line added by template v99.0.0." in (dest / ".flake8").read_text()
     assert _answers(dest)["_commit"] == "v99.0.0"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,15 +121,35 @@ def update(
     work = [_Job(root, subs, targets, mirrors, options) for root, subs in sorted(grouped.items())]
     if not work:
         return outcomes
+    redirect = sources.redirect_env(list(mirrors.values()))
+    results: dict[int, list[Outcome]] = {}
     # Copier changes the working directory while it runs, so repositories are
-    # updated in worker processes, not threads; each inherits the redirect to the mirrors.
-    os.environ.update(sources.redirect_env(list(mirrors.values())))
-    with ProcessPoolExecutor(max_workers=max(1, min(jobs or os.cpu_count() or 1, len(work)))) as pool:
-        for result in pool.map(update_repository, work):
-            outcomes.extend(result)
+    # updated in worker processes, not threads.
+    with (
+        tempfile.TemporaryDirectory(prefix="naavre-copier-cache-") as copier_caches,
+        ProcessPoolExecutor(
+            max_workers=max(1, min(jobs or os.cpu_count() or 1, len(work))),
+            initializer=_start_worker,
+            initargs=(redirect, copier_caches),
+        ) as pool,
+    ):
+        futures = {pool.submit(update_repository, job): index for index, job in enumerate(work)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
             if on_done:
-                on_done(result)
-    return outcomes
+                on_done(results[futures[future]])
+    return outcomes + [o for index in sorted(results) for o in results[index]]
+
+
+def _start_worker(redirect: dict[str, str], copier_caches: str) -> None:
+    """Point the worker's git at the template mirrors, and give it a Copier cache of its own.
+
+    Copier keeps a mirror of each remote template in its cache and fetches into
+    it on every use; two processes sharing one can see each other's half-made
+    worktrees ("bad object ... did not send all necessary objects").
+    """
+    os.environ.update(redirect)
+    os.environ["COPIER_CACHE_DIR"] = tempfile.mkdtemp(dir=copier_caches)
 
 
 def update_repository(job: _Job) -> list[Outcome]:

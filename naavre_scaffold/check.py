@@ -129,7 +129,9 @@ def check(path: Path, vcs_ref: str | None = None) -> list[CheckReport]:
             continue
         src = sub.answers["_src_path"]
         try:
-            mirror = mirrors.get(src) or mirrors.setdefault(src, sources.fetch(src))
+            if src not in mirrors:
+                mirrors[src] = sources.fetch(src)
+            mirror = mirrors[src]
             if vcs_ref and not mirror.has_ref(vcs_ref):
                 raise ValueError(f"the template {src} has no ref {vcs_ref}")
             reports.append(check_subproject(sub, mirror, vcs_ref))

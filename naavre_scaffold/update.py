@@ -59,7 +59,8 @@ class _Job:
 
     root: Path
     subprojects: list[Subproject]
-    targets: dict[str, str]
+    targets: dict[str, str]  # template source -> version to update to
+    source_errors: dict[str, str]  # template source -> why it cannot be used
     mirrors: dict[str, sources.Mirror]
     options: Options
 
@@ -106,19 +107,23 @@ def update(
             else:
                 grouped.setdefault(root, []).append(sub)
 
-    mirrors, targets = {}, {}
+    mirrors: dict[str, sources.Mirror] = {}
+    targets: dict[str, str] = {}
+    source_errors: dict[str, str] = {}
     for src in sorted({s.answers["_src_path"] for subs in grouped.values() for s in subs if not s.error}):
         try:
             mirror = mirrors[src] = sources.fetch(src)
         except GitError as error:
-            targets[src] = f"!cannot fetch the template {src}: {_one_line(error)}"
+            source_errors[src] = f"cannot fetch the template {src}: {_one_line(error)}"
             continue
         if options.vcs_ref and not mirror.has_ref(options.vcs_ref):
-            targets[src] = f"!the template {src} has no ref {options.vcs_ref}"
+            source_errors[src] = f"the template {src} has no ref {options.vcs_ref}"
         else:
             targets[src] = options.vcs_ref or mirror.newest_tag() or "HEAD"
 
-    work = [_Job(root, subs, targets, mirrors, options) for root, subs in sorted(grouped.items())]
+    work = [
+        _Job(root, subs, targets, source_errors, mirrors, options) for root, subs in sorted(grouped.items())
+    ]
     if not work:
         return outcomes
     redirect = sources.redirect_env(list(mirrors.values()))
@@ -195,10 +200,11 @@ def _update_subproject(clone: Path, root: Path, sub: Subproject, job: _Job) -> O
     if sub.error:
         outcome.message = sub.error
         return outcome
-    target = job.targets[sub.answers["_src_path"]]
-    if target.startswith("!"):
-        outcome.message = target[1:]
+    src = sub.answers["_src_path"]
+    if src in job.source_errors:
+        outcome.message = job.source_errors[src]
         return outcome
+    target = job.targets[src]
     outcome.to_version = target
     if outcome.from_version == target:
         outcome.verdict, outcome.message = "up-to-date", f"already on {target}"

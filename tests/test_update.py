@@ -181,3 +181,16 @@ def test_commit_makes_a_branch_and_leaves_the_current_one(make_service, tmp_path
     changed = git(repo, "diff", "--name-only", "HEAD", branch).splitlines()
     assert sorted(changed) == [".copier-answers.yml", ".dockerignore", ".flake8", ".github/workflows/ci.yml"]
     assert EXCLUDE_LINE in git(repo, "show", f"{branch}:.flake8") + "\n"
+
+
+def test_unknown_template_version_fails_and_touches_nothing(make_service, tmp_path: Path) -> None:
+    repo = make_service("unknown")
+    before = snapshot(repo)
+
+    code, rows = _report(tmp_path, str(repo), "--vcs-ref", "v9.9.9")
+
+    assert code == 1
+    row = rows["NaaVRE-unknown-service"]
+    assert row["verdict"] == "failed"
+    assert row["message"].endswith("has no ref v9.9.9")
+    assert snapshot(repo) == before

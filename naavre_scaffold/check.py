@@ -120,7 +120,17 @@ def check_subproject(sub: Subproject, mirror: sources.Mirror, vcs_ref: str | Non
 
 
 def check(path: Path, vcs_ref: str | None = None) -> list[CheckReport]:
-    """Check every subproject of this template under ``path``."""
+    """For CI: is a repository on the newest template, and unchanged from its render?
+
+    Passes when the repository is on the newest template version (or the newer
+    ones change nothing in it) and its template files match a fresh render of its
+    recorded version with its recorded answers; fails otherwise, saying which.
+    Files the template leaves to the project, and patterns under project_owned in
+    .naavre-scaffold.yml beside the answers file, are not drift.
+
+    Returns:
+        One CheckReport per answers file under ``path``.
+    """
     reports = []
     mirrors: dict[str, sources.Mirror] = {}
     for sub in find_subprojects(path):

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from naavre_scaffold.git import GitError, git
-from naavre_scaffold.new import DESTINATIONS
+from naavre_scaffold.templates import TEMPLATES
 
 ANSWERS_PATTERN = ".copier-answers*.yml"
 PROJECT_CONFIG = ".naavre-scaffold.yml"
@@ -54,7 +54,7 @@ def _read(path: Path) -> Subproject | None:
         return Subproject(path, error=f"{path}: cannot be read as YAML ({error.__class__.__name__})")
     if not isinstance(answers, dict):
         return Subproject(path, error=f"{path}: is not a mapping of answers")
-    if answers.get("template") not in DESTINATIONS:
+    if answers.get("template") not in TEMPLATES:
         return None
     missing = [key for key in ("_src_path", "_commit") if not answers.get(key)]
     if missing:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from naavre_scaffold.errors import GitError
+
+__all__ = ["GitError", "git", "git_bytes", "has_identity", "init_and_commit"]
+
 # Used only when the user has no git identity configured, so that the first
 # commit of a new repository never fails on a fresh machine or in CI.
 FALLBACK_IDENTITY = ("naavre-scaffold", "naavre-scaffold@users.noreply.github.com")
-
-
-class GitError(RuntimeError):
-    """A git command failed; the message holds git's own error output."""
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -10,7 +10,8 @@ import urllib.request
 from pathlib import Path
 
 from naavre_scaffold import __version__
-from naavre_scaffold.git import GitError, git
+from naavre_scaffold.errors import GitError, GitHubError
+from naavre_scaffold.git import git
 
 # GitHub Actions sets GITHUB_API_URL (it differs on GitHub Enterprise).
 DEFAULT_API_URL = "https://api.github.com"
@@ -18,10 +19,6 @@ _GITHUB_REMOTE = re.compile(
     r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)"
     r"(?P<owner>[A-Za-z0-9-]+)/(?P<repo>[A-Za-z0-9._-]+?)(?:\.git)?/?$"
 )
-
-
-class GitHubError(RuntimeError):
-    """A pull request could not be opened; the message says why."""
 
 
 def repository_of(root: Path) -> tuple[str, str]:

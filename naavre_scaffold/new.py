@@ -16,27 +16,16 @@ from typing import Any
 import copier
 import yaml
 
+from naavre_scaffold.errors import UsageError
 from naavre_scaffold.git import init_and_commit
 from naavre_scaffold.template_source import TemplateSource, bundled_source, read_questions
+from naavre_scaffold.templates import template_kind
 
-# Template name -> default destination of a new repository, from the short name.
-DESTINATIONS = {
-    "service": "NaaVRE-{name}-service",
-}
 ANSWERS_FILE = ".copier-answers.yml"
 # How Copier words a rejected answer (validator failure, or a value not among the choices).
 _COPIER_REJECTION = re.compile(
     r"(?:Validation error for question|Invalid choice for) '(?P<field>[^']+)': (?P<rule>.+)", re.S
 )
-
-
-class UsageError(ValueError):
-    """Bad input from the user: nothing was written. ``str()`` is a one-line message."""
-
-    def __init__(self, field: str, rule: str) -> None:
-        self.field = field
-        self.rule = " ".join(rule.split())
-        super().__init__(f"{field}: {self.rule}")
 
 
 @dataclass(frozen=True)
@@ -48,11 +37,6 @@ class NewRepo:
     answers: Mapping[str, Any]
     source: TemplateSource
     commit: str
-
-
-def default_destination(template: str, name: str) -> Path:
-    """``NaaVRE-<name>-service`` and the like, relative to the current folder."""
-    return Path(DESTINATIONS[template].format(name=name))
 
 
 def _check_data(source: TemplateSource, data: Mapping[str, Any]) -> None:
@@ -84,15 +68,21 @@ def create(
     source: TemplateSource | None = None,
     defaults: bool = True,
 ) -> NewRepo:
-    """Render ``template`` for ``name`` into a new git repository and return it.
+    """Create a new NaaVRE repository from a template.
 
-    Raises UsageError, with nothing written, for an unknown template, a bad or
-    unknown answer, or a destination that already holds files.
+    Every answer is checked before anything is written; then the template is
+    rendered with Copier, the new folder becomes a git repository on main with
+    one commit, and the next steps are printed. In a terminal the unanswered
+    questions are asked; with --defaults, or without a terminal, they take their
+    defaults.
+
+    Raises:
+        UsageError: with nothing written, for an unknown template, a bad or
+            unknown answer, or a destination that already holds files.
     """
-    if template not in DESTINATIONS:
-        raise UsageError("template", f"must be one of: {', '.join(DESTINATIONS)} (got {template!r})")
+    kind = template_kind(template)
     answers = {**(data or {}), "template": template, "name": name}
-    dest = dest if dest is not None else default_destination(template, name)
+    dest = dest if dest is not None else kind.default_destination(name)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError("dest", f"{dest} already exists and is not empty; choose another --dest")
     source = source or bundled_source()

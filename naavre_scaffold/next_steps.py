@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import yaml
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 from naavre_scaffold.naavre_helm import chart_dependency, service_values
-from naavre_scaffold.new import NewRepo
 
 
 def _indent(text: str, prefix: str = "    ") -> str:
@@ -16,14 +19,13 @@ def _yaml(data: object) -> str:
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=1000)
 
 
-def service_next_steps(repo: NewRepo) -> str:
+def service(path: Path, a: Mapping[str, Any]) -> str:
     """Next steps for a new service, with the blocks to paste into NaaVRE-helm."""
-    a = repo.answers
     chart = a["slug"]
     dependency = _yaml([chart_dependency(chart, a["chart_repository"])])
     values = _yaml({chart: service_values(chart)})
     return f"""Next steps:
-  cd {repo.path}
+  cd {path}
   uv sync && uv run pytest          # run the service's tests
   uv run fastapi dev app/main.py    # serve it on http://127.0.0.1:8000/docs
   git remote add origin git@github.com:{a["github_org"]}/{a["repo_name"]}.git
@@ -39,9 +41,3 @@ Then deploy it with NaaVRE-helm:
   then run ./deploy.sh dependency-update
 """
 
-
-def next_steps(repo: NewRepo) -> str:
-    """The next steps for any new repository."""
-    if repo.template == "service":
-        return service_next_steps(repo)
-    raise ValueError(f"no next steps known for template {repo.template!r}")

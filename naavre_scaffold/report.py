@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
-from pathlib import Path
-
 from rich.console import Console
 from rich.table import Table
 
@@ -34,9 +31,9 @@ def update_table(outcomes: list[Outcome], console: Console) -> None:
     console.print(", ".join(f"{n} {v}" for v, n in counts.items() if n) or "nothing to update")
 
 
-def write_update_json(outcomes: list[Outcome], path: Path) -> None:
+def update_json(outcomes: list[Outcome]) -> dict:
     counts = {v: sum(o.verdict == v for o in outcomes) for v in _STYLE}
-    path.write_text(json.dumps({"counts": counts, "repos": [asdict(o) for o in outcomes]}, indent=2) + "\n")
+    return {"counts": counts, "repos": [asdict(o) for o in outcomes]}
 
 
 def check_lines(report: CheckReport, show_diff: bool) -> list[str]:

@@ -21,7 +21,7 @@ from naavre_scaffold import github, sources
 from naavre_scaffold.clone import changed_paths, has_new_markers, only_commit_changed, restore
 from naavre_scaffold.discovery import Subproject, find_subprojects, git_root
 from naavre_scaffold.git import FALLBACK_IDENTITY, GitError, git
-from naavre_scaffold.new import UsageError
+from naavre_scaffold.errors import UsageError
 
 BRANCH_PREFIX = "template-update/"
 NEEDS_NOTHING = ("updated", "up-to-date")
@@ -82,7 +82,17 @@ def update(
     jobs: int | None = None,
     on_done: Callable[[list[Outcome]], None] | None = None,
 ) -> list[Outcome]:
-    """Update every subproject of this template under ``paths``; one Outcome each."""
+    """Move repositories to a newer template version with copier update.
+
+    Every repository (or flavor folder) under the given paths is updated, several
+    at once, each template source fetched once. Each repository is updated in a
+    private clone: only a clean result reaches it, so a conflict, a refusal or a
+    failure leaves it exactly as it was. Prints a verdict per repository: updated,
+    up-to-date, conflict, refused or failed.
+
+    Returns:
+        One Outcome per subproject, in the order of the paths.
+    """
     if options.keep_conflicts and (len(paths) != 1 or len(find_subprojects(paths[0])) > 1):
         raise UsageError("--keep-conflicts", "works on a single repository with a single answers file")
     if options.pull_request and not os.environ.get("GITHUB_TOKEN"):

@@ -17,7 +17,15 @@ CHECKS: dict[str, Callable[[Path], list[CheckResult]]] = {
 
 
 def verify(repo: Path, skip: Iterable[str] = ()) -> list[CheckResult]:
-    """Run the check kinds not in ``skip`` on ``repo``; an empty result means nothing was found."""
+    """Run the render checks on a NaaVRE repository.
+
+    Helm charts (lint, render with several values sets, kubernetes-validate
+    --strict), Dockerfiles (hadolint), GitHub workflows (actionlint, zizmor,
+    check-jsonschema) and the Python test suite (uv). One line per check.
+
+    Returns:
+        One CheckResult per check run; an empty list means nothing was found.
+    """
     unknown = set(skip) - set(CHECKS)
     if unknown:
         raise ValueError(f"unknown check kind(s): {', '.join(sorted(unknown))}")

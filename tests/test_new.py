@@ -67,7 +67,7 @@ BAD_ANSWERS = [
     (["Bad_Name"], "name", "only lowercase letters, digits and single hyphens"),
     (["bad--name"], "name", "single hyphens"),
     (["1abc"], "name", "must start with a lowercase letter"),
-    ([""], "name", "name is required"),
+    ([""], "name", "is required"),
     (["a" * 41], "name", "at most 40 characters"),
     (["ok", "-d", "port=80"], "port", "between 1024 and 65535"),
     (["ok", "-d", "port=70000"], "port", "between 1024 and 65535"),

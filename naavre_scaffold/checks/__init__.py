@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from naavre_scaffold.errors import ToolMissingError
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -22,10 +24,6 @@ class CheckResult:
     name: str
     ok: bool
     detail: str = ""
-
-
-class ToolMissingError(RuntimeError):
-    """A check tool is not installed; the message says how to install it."""
 
 
 def tool_env() -> dict[str, str]:

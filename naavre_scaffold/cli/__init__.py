@@ -1,0 +1,90 @@
+"""The ``naavre-scaffold`` command: one module per subcommand, errors handled once, here.
+
+Each subcommand module has ``add(commands)``, which declares its arguments and sets
+``run``, a function that calls the library, prints and returns the exit code.
+Every error a person can cause or meet ends here as one line on stderr with the
+exit code of its class (see ``naavre_scaffold.errors``); Ctrl-C and SIGTERM exit
+130 and a closed pipe ends the output quietly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+import copier.errors
+
+from naavre_scaffold import __version__
+from naavre_scaffold.cli import check, new, update, verify
+from naavre_scaffold.cli._common import HelpFormatter
+from naavre_scaffold.errors import EXIT_INTERRUPTED, EXIT_TOOL, EXIT_USAGE, ScaffoldError, one_line
+
+SUBCOMMANDS = (new, update, check, verify)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="naavre-scaffold",
+        description="Create, update and check NaaVRE repositories from Copier templates.",
+        epilog=(
+            "exit status, for every command: 0 done; 1 something needs a person (a conflict, a "
+            "failed check, drift); 2 usage error, nothing written; 3 the tool could not do its job "
+            "(an unreachable template, a missing tool); 130 interrupted"
+        ),
+        formatter_class=HelpFormatter,
+        allow_abbrev=False,
+    )
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.add(commands)
+    return top
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM stops a command the way Ctrl-C does, so its cleanup runs."""
+    raise KeyboardInterrupt
+
+
+def _error(command: str | None, message: str) -> None:
+    print(f"naavre-scaffold{' ' + command if command else ''}: error: {message}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``naavre-scaffold``; returns the exit code."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
+    command = None
+    try:
+        args, stray = parser().parse_known_args(argv)
+        command = args.command
+        if stray:
+            args.parser.error(f"unrecognized arguments: {' '.join(stray)}")
+        return args.run(args)
+    except ScaffoldError as error:
+        _error(command, str(error))
+        return error.exit_code
+    except KeyboardInterrupt:  # Copier's CopierAnswersInterrupt is one too
+        _error(command, "interrupted; nothing more was started")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop writing, and let nothing print a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_TOOL
+    except copier.errors.UserMessageError as error:
+        _error(command, one_line(str(error)))
+        return EXIT_USAGE
+    except copier.errors.CopierError as error:
+        _error(command, one_line(f"Copier: {error}"))
+        return EXIT_TOOL
+    except SystemExit as stop:  # argparse: --help, --version, usage errors
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

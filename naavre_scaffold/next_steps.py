@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import yaml
-
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from naavre_scaffold.naavre_helm import chart_dependency, service_values
 
@@ -40,4 +40,3 @@ Then deploy it with NaaVRE-helm:
 {_indent(values)}
   then run ./deploy.sh dependency-update
 """
-

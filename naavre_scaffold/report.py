@@ -1,12 +1,12 @@
-"""How ``update`` and ``check`` results are shown: a table for people, JSON for machines."""
+"""How ``update`` results are shown: a table for people, JSON for machines."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+
 from rich.console import Console
 from rich.table import Table
 
-from naavre_scaffold.check import CheckReport
 from naavre_scaffold.update import Outcome
 
 _STYLE = {"updated": "green", "up-to-date": "dim", "conflict": "yellow", "refused": "yellow", "failed": "red"}
@@ -34,25 +34,3 @@ def update_table(outcomes: list[Outcome], console: Console) -> None:
 def update_json(outcomes: list[Outcome]) -> dict:
     counts = {v: sum(o.verdict == v for o in outcomes) for v in _STYLE}
     return {"counts": counts, "repos": [asdict(o) for o in outcomes]}
-
-
-def check_lines(report: CheckReport, show_diff: bool) -> list[str]:
-    """What ``check`` prints for one subproject."""
-    where = str(report.path)
-    if report.error:
-        return [f"FAIL  {where}: {report.error}"]
-    if report.behind:
-        lines = [f"FAIL  {where}: version {report.version} is behind the newest template {report.newest}"]
-    else:
-        note = f" ({report.version_note})" if report.version_note else ""
-        lines = [f"PASS  {where}: version {report.version}{note}"]
-    if report.drift:
-        lines.append(
-            f"FAIL  {where}: {len(report.drift)} file(s) differ from the template at {report.version}:"
-        )
-        lines += [f"        {kind:<9}{path}" for path, kind in report.drift]
-        if show_diff:
-            lines += [report.diffs[path].rstrip("\n") for path, _ in report.drift if report.diffs[path]]
-    else:
-        lines.append(f"PASS  {where}: no drift from the template at {report.version}")
-    return lines

@@ -20,8 +20,8 @@ import copier
 from naavre_scaffold import github, sources
 from naavre_scaffold.clone import changed_paths, has_new_markers, only_commit_changed, restore
 from naavre_scaffold.discovery import Subproject, find_subprojects, git_root
-from naavre_scaffold.git import FALLBACK_IDENTITY, GitError, git
 from naavre_scaffold.errors import UsageError
+from naavre_scaffold.git import FALLBACK_IDENTITY, GitError, git
 
 BRANCH_PREFIX = "template-update/"
 NEEDS_NOTHING = ("updated", "up-to-date")

@@ -40,7 +40,9 @@ def add(commands: argparse._SubParsersAction) -> None:
         "  creates ./NaaVRE-data-quality-service, a git repository with one commit",
     )
     parser.add_argument("template", choices=sorted(TEMPLATES), help="kind of repository")
-    parser.add_argument("name", help="short name, e.g. data-quality (lowercase letters, digits, single hyphens)")
+    parser.add_argument(
+        "name", help="short name, e.g. data-quality (lowercase letters, digits, single hyphens)"
+    )
     parser.add_argument("--dest", help="where to create it (default: ./NaaVRE-<name>-service)")
     parser.add_argument(
         "-d",

@@ -28,7 +28,9 @@ def add(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     results = verify(args.path, skip=args.skip)
     if not results:
-        print(f"FAIL  nothing to verify in {args.path}: no chart, Dockerfile, workflow or Python project found")
+        print(
+            f"FAIL  nothing to verify in {args.path}: no chart, Dockerfile, workflow or Python project found"
+        )
         return EXIT_FAILED
     for result in results:
         line = f"{'PASS' if result.ok else 'FAIL'}  {result.name}"

@@ -1,50 +1,62 @@
 """``naavre-scaffold new``: create a NaaVRE repository from a template.
 
 Over plain Copier this adds the NaaVRE destination naming, answer checks that
-run before anything is written, ``git init`` with a first commit, and an
-answers file that names the public template repository.
+run before anything is written, ``git init`` with a first commit, and an answers
+file that names the public template repository. Whatever goes wrong after the
+checks, Ctrl-C included, the destination is left as it was found.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import copier
-import yaml
+from copier.errors import DirtyLocalWarning
 
-from naavre_scaffold.errors import UsageError
+from naavre_scaffold import _copier
+from naavre_scaffold.errors import ScaffoldError, UsageError
 from naavre_scaffold.git import init_and_commit
-from naavre_scaffold.template_source import TemplateSource, bundled_source, read_questions
+from naavre_scaffold.template_source import TemplateSource, bundled_source, questions_root, read_questions
 from naavre_scaffold.templates import template_kind
 
+if TYPE_CHECKING:
+    from copier._main import Worker
+
 ANSWERS_FILE = ".copier-answers.yml"
-# How Copier words a rejected answer (validator failure, or a value not among the choices).
-_COPIER_REJECTION = re.compile(
-    r"(?:Validation error for question|Invalid choice for) '(?P<field>[^']+)': (?P<rule>.+)", re.S
-)
 
 
 @dataclass(frozen=True)
 class NewRepo:
-    """A repository that ``create`` made."""
+    """A repository that ``create`` made (or, for a pretend run, would make)."""
 
     path: Path
     template: str
     answers: Mapping[str, Any]
     source: TemplateSource
-    commit: str
+    commit: str  # empty for a pretend run
+    files: tuple[str, ...] = ()  # for a pretend run: what would be written
 
 
-def _check_data(source: TemplateSource, data: Mapping[str, Any]) -> None:
-    """Reject keys the template does not ask and values of the wrong type, early and clearly."""
-    root = source.local_root
-    if root is None:  # a remote source: Copier checks what it can once it has fetched it
-        return
+def _check_answers(root: Path, template: str, data: Mapping[str, Any]) -> None:
+    """Reject what Copier would ignore or find only later: unknown keys, derived keys, bad types."""
     questions = read_questions(root)
+    choices = questions.get("template", {}).get("choices")
+    if not choices:
+        raise UsageError(
+            "--template-source", "not a naavre-scaffold template: its copier.yml asks no 'template'"
+        )
+    offered = list(choices.values()) if isinstance(choices, dict) else list(choices)
+    if template not in offered:
+        raise UsageError(
+            "template", f"this template source has no {template!r} (it has: {', '.join(offered)})"
+        )
     for key, value in data.items():
         question = questions.get(key)
         if question is None:
@@ -56,7 +68,30 @@ def _check_data(source: TemplateSource, data: Mapping[str, Any]) -> None:
             try:
                 int(str(value))
             except ValueError:
-                raise UsageError(key, f"{key} must be a whole number (got {value!r})") from None
+                raise UsageError(key, f"must be a whole number (got {value!r})") from None
+
+
+def _merge_answers(template: str, name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers, with ``template`` and ``name`` from the arguments; a clash is an error."""
+    for key, value in (("template", template), ("name", name)):
+        if key in data and str(data[key]) != value:
+            raise UsageError(key, f"given twice: {value!r} as an argument and {data[key]!r} as -d {key}=...")
+    return {**data, "template": template, "name": name}
+
+
+@contextmanager
+def _undone_on_failure(dest: Path) -> Iterator[None]:
+    """Leave ``dest`` as it was (absent, or an empty folder) if anything below fails or is interrupted."""
+    existed = dest.exists()
+    try:
+        yield
+    except BaseException:
+        if existed:
+            for child in dest.iterdir():
+                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        else:
+            shutil.rmtree(dest, ignore_errors=True)
+        raise
 
 
 def create(
@@ -67,53 +102,53 @@ def create(
     *,
     source: TemplateSource | None = None,
     defaults: bool = True,
+    pretend: bool = False,
 ) -> NewRepo:
     """Create a new NaaVRE repository from a template.
 
     Every answer is checked before anything is written; then the template is
     rendered with Copier, the new folder becomes a git repository on main with
-    one commit, and the next steps are printed. In a terminal the unanswered
-    questions are asked; with --defaults, or without a terminal, they take their
-    defaults.
+    one commit, and the next steps are printed. Unanswered questions are asked
+    when standard input is a terminal; with --defaults, or without a terminal,
+    they take their defaults. With --pretend nothing is written: the files that
+    would be created are listed.
 
     Raises:
         UsageError: with nothing written, for an unknown template, a bad or
             unknown answer, or a destination that already holds files.
     """
     kind = template_kind(template)
-    answers = {**(data or {}), "template": template, "name": name}
+    answers = _merge_answers(template, name, data or {})
     dest = dest if dest is not None else kind.default_destination(name)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError("dest", f"{dest} already exists and is not empty; choose another --dest")
     source = source or bundled_source()
-    _check_data(source, answers)
+    _check_answers(questions_root(source), template, answers)
+    redirect = _copier.git_redirect(source.path, source.fetch_from) if source.fetch_from else nullcontext()
+    if pretend:  # render where it cannot matter, to list what would be written
+        with tempfile.TemporaryDirectory(prefix="naavre-pretend-") as tmp, redirect:
+            worker = _render(source, Path(tmp) / dest.name, answers, defaults)
+            files = sorted(
+                p.relative_to(worker.dst_path).as_posix() for p in worker.dst_path.rglob("*") if p.is_file()
+            )
+        return NewRepo(dest, template, _final_answers(worker), source, commit="", files=tuple(files))
+    with _undone_on_failure(dest), redirect:
+        worker = _render(source, dest, answers, defaults)
+        commit = init_and_commit(dest, f"Create from naavre-scaffold {template} template {source.version}")
+    return NewRepo(dest, template, _final_answers(worker), source, commit)
+
+
+def _render(source: TemplateSource, dest: Path, answers: Mapping[str, Any], defaults: bool) -> Worker:
     try:
-        worker = copier.run_copy(
-            source.path,
-            dest,
-            data=answers,
-            vcs_ref=source.vcs_ref,
-            defaults=defaults,
-            quiet=True,
-        )
+        with warnings.catch_warnings():
+            # A checkout's uncommitted changes are rendered on purpose, and the version line says so.
+            warnings.simplefilter("ignore", DirtyLocalWarning)
+            return copier.run_copy(
+                source.path, dest, data=answers, vcs_ref=source.vcs_ref, defaults=defaults, quiet=True
+            )
     except ValueError as error:
-        if match := _COPIER_REJECTION.search(str(error)):
-            raise UsageError(match["field"], match["rule"]) from None
-        raise
-    answers_path = dest / ANSWERS_FILE
-    if source.recorded_path:
-        _record_source(answers_path, source.recorded_path)
-    recorded = yaml.safe_load(answers_path.read_text())
-    version = recorded.get("_commit", "unknown version")
-    commit = init_and_commit(dest, f"Create from naavre-scaffold {template} template {version}")
-    final = {k: v for k, v in worker.answers.combined.items() if not k.startswith("_") and not callable(v)}
-    return NewRepo(path=dest, template=template, answers=final, source=source, commit=commit)
+        raise _copier.usage_error_from(error) or ScaffoldError(f"Copier: {error}") from None
 
 
-def _record_source(answers_path: Path, public: str) -> None:
-    """Point ``_src_path`` at the public template instead of the local snapshot it came from."""
-    text = answers_path.read_text()
-    text, count = re.subn(r"(?m)^_src_path: .*$", f"_src_path: {public}", text)
-    if count != 1:
-        raise RuntimeError(f"{answers_path} does not record one _src_path")
-    answers_path.write_text(text)
+def _final_answers(worker: Worker) -> dict[str, Any]:
+    return {k: v for k, v in worker.answers.combined.items() if not k.startswith("_") and not callable(v)}

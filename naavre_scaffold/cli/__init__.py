@@ -23,6 +23,7 @@ from naavre_scaffold.cli._common import HelpFormatter
 from naavre_scaffold.errors import EXIT_INTERRUPTED, EXIT_TOOL, EXIT_USAGE, ScaffoldError, one_line
 
 SUBCOMMANDS = (new, update, check, verify)
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a process that SIGPIPE ended
 
 
 def parser() -> argparse.ArgumentParser:
@@ -74,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`| head`): stop writing, and let nothing print a traceback.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_TOOL
+        return EXIT_BROKEN_PIPE
     except copier.errors.UserMessageError as error:
         _error(command, one_line(str(error)))
         return EXIT_USAGE

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import textwrap
 from pathlib import Path
+from typing import Any
 
-from naavre_scaffold.cli._common import add_command, add_vcs_ref
+import jinja2
+import yaml
+
+from naavre_scaffold.cli._common import add_command, add_quiet, add_vcs_ref
 from naavre_scaffold.errors import EXIT_OK, UsageError
 from naavre_scaffold.new import create
-from naavre_scaffold.template_source import TemplateSource, bundled_root, read_questions
+from naavre_scaffold.template_source import bundled_root, read_questions, resolve
 from naavre_scaffold.templates import TEMPLATES
+
+NAME_PLACEHOLDER = "<name>"
 
 
 def _key_value(text: str) -> tuple[str, str]:
@@ -20,30 +28,72 @@ def _key_value(text: str) -> tuple[str, str]:
     return key, value
 
 
-def _questions_help() -> str:
-    """The questions of the bundled template, for ``new --help``."""
-    lines = ["questions (answer with -d KEY=VALUE; the rest are asked, or take their default):"]
+def _shown_default(default: Any, context: dict[str, Any]) -> str:
+    """A question's default as it would be computed for a repository named ``<name>``."""
+    if not isinstance(default, str) or "{" not in default:
+        return str(default)
+    try:
+        return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(default).render(context)
+    except jinja2.TemplateError:
+        return "derived from the other answers"
+
+
+def _questions_help(template: str) -> list[str]:
+    """The questions the bundled ``template`` asks, with their defaults as computed."""
+    width = min(shutil.get_terminal_size((80, 24)).columns, 100)
+    context: dict[str, Any] = {"template": template, "name": NAME_PLACEHOLDER}
+    lines = [f"questions of the {template} template (answer with -d KEY=VALUE):"]
     for key, question in read_questions(bundled_root()).items():
-        if key not in {"template", "name"} and question.get("when") is not False:
-            default = question.get("default")
-            shown = f" (default: {default})" if default is not None else ""
-            lines.append(f"  {key:<16}{question.get('help', '')}{shown}")
+        if key in context:
+            continue
+        when = question.get("when", True)
+        if isinstance(when, str):
+            when = jinja2.Template(when).render(context).strip().lower() == "true"
+        if when is False:
+            continue
+        default = question.get("default")
+        context[key] = _shown_default(default, context) if default is not None else ""
+        text = question.get("help", "")
+        if default is not None:
+            text += f" (default: {context[key]})"
+        if choices := question.get("choices"):
+            values = choices.values() if isinstance(choices, dict) else choices
+            text += f" (one of: {', '.join(map(str, values))})"
+        lines.append(
+            textwrap.fill(
+                text,
+                width,
+                initial_indent=f"  {key:<16}",
+                subsequent_indent=" " * 18,
+                break_on_hyphens=False,
+                break_long_words=False,
+            )
+        )
+    return lines
+
+
+def _epilog() -> str:
+    lines: list[str] = []
+    for template in TEMPLATES:
+        lines += [*_questions_help(template), ""]
+    lines += [
+        "examples:",
+        "  naavre-scaffold new service data-quality --defaults",
+        "      creates ./NaaVRE-data-quality-service, a git repository with one commit",
+        "  naavre-scaffold new service qc -d port=8080 --pretend",
+        "      lists the files it would write, and writes nothing",
+    ]
     return "\n".join(lines)
 
 
 def add(commands: argparse._SubParsersAction) -> None:
-    parser = add_command(
-        commands,
-        "new",
-        create,
-        epilog=_questions_help() + "\n\nexample: naavre-scaffold new service data-quality -d port=8080\n"
-        "  creates ./NaaVRE-data-quality-service, a git repository with one commit",
-    )
+    destinations = ", ".join(f"./{kind.destination.format(name='<name>')}" for kind in TEMPLATES.values())
+    parser = add_command(commands, "new", create, epilog=_epilog())
     parser.add_argument("template", choices=sorted(TEMPLATES), help="kind of repository")
     parser.add_argument(
         "name", help="short name, e.g. data-quality (lowercase letters, digits, single hyphens)"
     )
-    parser.add_argument("--dest", help="where to create it (default: ./NaaVRE-<name>-service)")
+    parser.add_argument("--dest", metavar="PATH", help=f"where to create it (default: {destinations})")
     parser.add_argument(
         "-d",
         "--data",
@@ -54,30 +104,73 @@ def add(commands: argparse._SubParsersAction) -> None:
         help="answer a question, e.g. -d port=8080 -d github_org=MyOrg (repeatable)",
     )
     parser.add_argument(
+        "--data-file",
+        metavar="FILE",
+        help="answers from a YAML file of KEY: VALUE lines (-d wins over it)",
+    )
+    parser.add_argument(
         "--defaults", action="store_true", help="never ask: use defaults for unanswered questions"
+    )
+    parser.add_argument(
+        "-n",
+        "--pretend",
+        action="store_true",
+        help="check the answers and list the files that would be written; write nothing",
     )
     parser.add_argument(
         "--template-source",
         metavar="SRC",
-        help="render from this Copier source (a path or git URL) instead of the bundled template",
+        help="render this template (a checkout or a git URL) instead of the bundled one; "
+        "a checkout is rendered as it is, uncommitted changes included, unless --vcs-ref is given",
     )
-    add_vcs_ref(parser, "git ref of --template-source to render (default: its newest tag, else HEAD)")
+    add_vcs_ref(
+        parser, "version of --template-source to render (default: a checkout's HEAD, a URL's newest tag)"
+    )
+    add_quiet(parser)
     parser.set_defaults(run=run)
 
 
+def _data_file(path: str | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    file = Path(path).expanduser()
+    try:
+        data = yaml.safe_load(file.read_text())
+    except OSError as error:
+        raise UsageError("--data-file", f"cannot read {path}: {error.strerror}") from None
+    except yaml.YAMLError:
+        raise UsageError("--data-file", f"{path} is not valid YAML") from None
+    if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
+        raise UsageError("--data-file", f"{path} must be a mapping of question names to answers")
+    return data
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.vcs_ref and not args.template_source:
-        raise UsageError("--vcs-ref", "needs --template-source (the bundled template has one version)")
-    source = TemplateSource(args.template_source, args.vcs_ref) if args.template_source else None
+    data = _data_file(args.data_file) | dict(args.data)
+    source = resolve(args.template_source, args.vcs_ref)
     interactive = not args.defaults and sys.stdin.isatty()
+    if not interactive and not args.defaults and not args.quiet:
+        print(
+            "naavre-scaffold new: no terminal to ask in; unanswered questions take their defaults "
+            "(pass --defaults to silence this)",
+            file=sys.stderr,
+        )
     repo = create(
         args.template,
         args.name,
         Path(args.dest).expanduser() if args.dest else None,
-        dict(args.data),
+        data,
         source=source,
         defaults=not interactive,
+        pretend=args.pretend,
     )
-    print(f"Created {repo.path} from {repo.source.label} (commit {repo.commit[:8]}).\n")
-    print(TEMPLATES[repo.template].next_steps(repo.path, repo.answers))
+    if args.pretend:
+        print(f"Would create {repo.path} from {source.label}, with {len(repo.files)} files:")
+        print("\n".join(f"  {file}" for file in repo.files))
+        print("Nothing was written (--pretend).")
+        return EXIT_OK
+    print(f"Created {repo.path} from {source.label} (commit {repo.commit[:8]}).")
+    if not args.quiet:
+        print()
+        print(TEMPLATES[repo.template].next_steps(repo.path, repo.answers))
     return EXIT_OK

@@ -1,0 +1,80 @@
+"""What naavre-scaffold takes from Copier beyond ``run_copy`` and ``run_update``, in one place.
+
+Copier has no public API for reading a template's questions, choosing its newest
+tag, or telling a rejected answer apart from other errors. These come from
+Copier's own modules, so that naavre-scaffold reads a template exactly as Copier
+does (``!include``, merged documents, PEP 440 tags). They are private to Copier:
+the package pins the Copier versions they were tested with (9.19), and
+``tests/test_copier_contract.py`` fails loudly if one of them moves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from copier._template import filter_config, load_template_config
+from copier._vcs import get_latest_tag
+from plumbum import local
+
+from naavre_scaffold.errors import UsageError
+
+# How Copier words a rejected answer: a validator's message, or a value not among the choices.
+# Copier raises a plain ValueError for both, so its text is the only handle.
+_REJECTION = re.compile(
+    r"(?:Validation error for question|Invalid choice for) '(?P<field>[^']+)': (?P<rule>.+)", re.S
+)
+
+
+def load_questions(root: Path) -> dict[str, dict[str, Any]]:
+    """The questions of the template in ``root``, as Copier reads them: name -> settings."""
+    _, questions = filter_config(load_template_config(root / "copier.yml", quiet=True))
+    return questions
+
+
+def load_settings(root: Path) -> dict[str, Any]:
+    """The ``_``-settings of the template in ``root`` (without the underscore), as Copier reads them."""
+    settings, _ = filter_config(load_template_config(root / "copier.yml", quiet=True))
+    return settings
+
+
+def latest_tag(url: str) -> str:
+    """The tag Copier renders by default: the newest by PEP 440, pre-releases left out; else HEAD."""
+    return get_latest_tag(url)
+
+
+def usage_error_from(error: ValueError) -> UsageError | None:
+    """The UsageError for a ValueError in which Copier rejected an answer; None for other errors."""
+    if match := _REJECTION.search(str(error)):
+        return UsageError(match["field"], match["rule"])
+    return None
+
+
+@contextmanager
+def git_redirect(url: str, to: Path) -> Iterator[None]:
+    """While active, git (Copier's too) fetches ``url`` from the local repository ``to``.
+
+    Copier then records ``url`` as ``_src_path``, exactly as if it had fetched from
+    there. plumbum, which Copier runs git through, keeps its own copy of the
+    environment, so both are set.
+    """
+    redirect = {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"url.{to.resolve().as_uri()}.insteadOf",
+        "GIT_CONFIG_VALUE_0": url,
+    }
+    saved = {key: os.environ.get(key) for key in redirect}
+    os.environ.update(redirect)
+    try:
+        with local.env(**redirect):
+            yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -134,7 +134,8 @@ def create(
         return NewRepo(dest, template, _final_answers(worker), source, commit="", files=tuple(files))
     with _undone_on_failure(dest), redirect:
         worker = _render(source, dest, answers, defaults)
-        commit = init_and_commit(dest, f"Create from naavre-scaffold {template} template {source.version}")
+        version = source.version or source.vcs_ref or "HEAD"
+        commit = init_and_commit(dest, f"Create from naavre-scaffold {template} template {version}")
     return NewRepo(dest, template, _final_answers(worker), source, commit)
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from naavre_scaffold.git import git
 from naavre_scaffold.new import create
-from naavre_scaffold.template_source import TemplateSource, bundled_source
+from naavre_scaffold import __version__
+from naavre_scaffold.template_source import TemplateSource, bundled_snapshot
 from tests.helpers import SERVICE, commit_all, copy_template, replace_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,8 +40,8 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(scope="session")
 def template_git() -> TemplateSource:
-    """This checkout's template (working tree included) as a git repository tagged v<version>."""
-    return bundled_source()
+    """This checkout's template (what git tracks, and would track) as a git repository tagged v<version>."""
+    return TemplateSource(str(bundled_snapshot()), f"v{__version__}")
 
 
 @pytest.fixture
@@ -54,10 +55,14 @@ def template_repo(template_git: TemplateSource, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session", params=sorted(SERVICE_RENDERS))
-def service_render(request: pytest.FixtureRequest, copie_session) -> Path:
+def service_render(request: pytest.FixtureRequest, copie_session, template_git: TemplateSource) -> Path:
     """A service rendered by pytest-copie from this checkout, once per matrix entry."""
     answers = {"template": "service", **SERVICE_RENDERS[request.param]}
-    result = copie_session.copy(extra_answers=answers)
+    # The snapshot, not the checkout: stray files and repositories in a working tree
+    # (such as a service made by the README's first command) are not the template.
+    result = copie_session.copy(
+        extra_answers=answers, template_dir=Path(template_git.path), vcs_ref=template_git.vcs_ref
+    )
     assert result.exit_code == 0, result.exception
     return result.project_dir
 

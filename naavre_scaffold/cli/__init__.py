@@ -76,6 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except OSError as error:  # the disk, a permission, a vanished file: not a bug to trace
+        _error(
+            command,
+            one_line(error.strerror or str(error)) + (f": {error.filename}" if error.filename else ""),
+        )
+        return EXIT_TOOL
     except copier.errors.UserMessageError as error:
         _error(command, one_line(str(error)))
         return EXIT_USAGE

@@ -1,0 +1,52 @@
+"""The README's first two commands, run as written, in order, in a fresh clone of this repository."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# The test command runs the whole suite; here it runs a part that renders the template,
+# which is what broke when the first command had left a repository inside the checkout.
+RENDERING_TESTS = "tests/test_templates.py tests/test_names.py"
+
+
+def readme_setup_commands() -> list[str]:
+    """The command lines of the README's first shell block (comments left out)."""
+    block = re.search(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert block, "README.md has no ```bash block"
+    return [line for line in block[1].splitlines() if line.strip() and not line.startswith("#")]
+
+
+@pytest.mark.skipif(
+    os.environ.get("NAAVRE_SCAFFOLD_README_RUN") == "1", reason="already inside the README run"
+)
+def test_readme_commands_in_order_on_a_fresh_clone(tmp_path: Path) -> None:
+    create, run_tests = readme_setup_commands()
+    assert "naavre-scaffold new service data-quality --defaults" in create
+    assert run_tests.endswith("-m pytest")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    env = os.environ | {"NAAVRE_SCAFFOLD_README_RUN": "1", "NAAVRE_SCAFFOLD_CACHE": str(tmp_path / "cache")}
+    env.pop("VIRTUAL_ENV", None)
+
+    made = subprocess.run(create, shell=True, cwd=clone, env=env, capture_output=True, text=True, check=False)
+    assert made.returncode == 0, made.stderr[-3000:]
+    service = clone / "NaaVRE-data-quality-service"
+    assert (service / ".git").is_dir() and (service / "helm/naavre-data-quality-service/Chart.yaml").is_file()
+
+    tested = subprocess.run(
+        f"{run_tests} {RENDERING_TESTS} -p no:cacheprovider",
+        shell=True,
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-2000:]
+    assert re.search(r"\d+ passed", tested.stdout)

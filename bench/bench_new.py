@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from naavre_scaffold.template_source import bundled_source
+from naavre_scaffold.template_source import bundled_snapshot
 
 COPIER_ANSWERS = ["--defaults", "--quiet", "-d", "template=service", "-d", "name=bench"]
 
@@ -51,7 +51,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-new-"))
     os.environ["NAAVRE_SCAFFOLD_CACHE"] = str(work / "cache")
-    template = bundled_source().path
+    template = str(bundled_snapshot())
     bindir = Path(sys.executable).parent
     new_service = [str(bindir / "naavre-scaffold"), "new", "service", "bench", "--defaults"]
     sides: dict[str, Callable[[Path], list[str]]] = {

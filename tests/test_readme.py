@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,29 @@ def test_readme_commands_in_order_on_a_fresh_clone(tmp_path: Path) -> None:
     )
     assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-2000:]
     assert re.search(r"\d+ passed", tested.stdout)
+
+
+def test_readme_plain_copier_commands(template_repo: Path, tmp_path: Path) -> None:
+    """The 'Plain Copier' block works as written, with this checkout's template in place of GitHub's."""
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## Plain Copier\n.*?```bash\n(.*?)```", readme, re.S)
+    assert block
+    lines = [line.split("  #")[0].strip() for line in block[1].splitlines() if line.strip()]
+    assert len(lines) == 3 and lines[0].startswith("copier copy ") and lines[2] == "copier update"
+    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env |= {
+        "GIT_AUTHOR_NAME": "T",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "T",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
+    copy = (
+        lines[0].replace("https://github.com/NaaVRE/naavre-scaffold.git", str(template_repo)) + " --defaults"
+    )
+    # One shell, as a person types them: the `cd` of the second line holds for the third.
+    script = "\n".join(["set -e", copy, lines[1], lines[2] + " --defaults"])
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "NaaVRE-qc-service/helm/naavre-qc-service/Chart.yaml").is_file()

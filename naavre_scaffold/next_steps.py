@@ -1,14 +1,26 @@
-"""What to do after ``new``: the commands and the NaaVRE-helm snippet, as text."""
+"""What to do after ``new``: the commands and the NaaVRE-helm snippet, as text.
+
+The commands are the lines indented by exactly two spaces, and no other line is, so
+the text can be read and run alike: ``tests/test_next_steps.py`` runs every command
+that ``new`` prints, as a developer would paste them into a shell.
+"""
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import subprocess
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from naavre_scaffold.checks import tool_env
 from naavre_scaffold.naavre_helm import chart_dependency, service_values
+
+_UV_FIND_TIMEOUT_SECONDS = 30
 
 
 def _indent(text: str, prefix: str = "    ") -> str:
@@ -19,24 +31,69 @@ def _yaml(data: object) -> str:
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=1000)
 
 
+def _python_installed(uv: str, request: str, folder: Path) -> bool:
+    """Whether uv finds an installed Python for ``request`` (a version or specifier), downloading nothing."""
+    try:
+        found = subprocess.run(
+            [uv, "python", "find", "--no-python-downloads", request],
+            cwd=folder,
+            env=tool_env(),
+            capture_output=True,
+            check=False,
+            timeout=_UV_FIND_TIMEOUT_SECONDS,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return found.returncode == 0
+
+
+def python_choice(path: Path, wanted: str) -> str | None:
+    """The ``export UV_PYTHON=...`` line to print when Python ``wanted`` is not installed here.
+
+    ``.python-version`` asks for the image's Python, which uv downloads when it is
+    missing; where downloads fail (offline, or turned off), every uv command stops
+    there. So when uv finds no installed ``wanted`` but does find one that
+    ``requires-python`` accepts, the steps say to use that one. None when uv is
+    not installed (the steps say it is needed), when ``wanted`` is installed, or
+    when no installed Python fits (only a download can help then).
+    """
+    uv = shutil.which("uv", path=tool_env()["PATH"])
+    try:
+        requires = tomllib.loads((path / "pyproject.toml").read_text())["project"]["requires-python"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return None
+    if uv is None or _python_installed(uv, wanted, path) or not _python_installed(uv, requires, path):
+        return None
+    return (
+        f"export UV_PYTHON={shlex.quote(requires)}"
+        f"  # Python {wanted} (.python-version, the image's) is not installed here"
+    )
+
+
 def service(path: Path, a: Mapping[str, Any]) -> str:
     """Next steps for a new service, with the blocks to paste into NaaVRE-helm."""
     chart = a["slug"]
+    port = a["port"]
     dependency = _yaml([chart_dependency(chart, a["chart_repository"])])
     values = _yaml({chart: service_values(chart)})
-    return f"""Next steps:
-  cd {path}
-  uv sync && uv run pytest          # run the service's tests
-  uv run fastapi dev app/main.py    # serve it on http://127.0.0.1:8000/docs
+    choice = python_choice(path, str(a["python_version"]))
+    python_line = f"  {choice}\n" if choice else ""
+    return f"""Next steps (the commands need uv: https://docs.astral.sh/uv/).
+
+Run the tests, then serve the API in fake auth mode (DISABLE_AUTH=true: no OIDC provider needed):
+  cd {shlex.quote(str(path))}
+{python_line}  uv sync
+  uv run pytest
+  DISABLE_AUTH=true uv run fastapi dev app/main.py --port {port}  # then open http://127.0.0.1:{port}/docs
+
+Push it to GitHub:
   git remote add origin git@github.com:{a["github_org"]}/{a["repo_name"]}.git
   git push -u origin main
-  Publish a GitHub release tagged v0.1.0: it pushes the image {a["image"]}:v0.1.0
-  and the chart {a["chart_repository"]}/{chart} version 0.1.0.
+Then publish a GitHub release tagged v0.1.0: it pushes the image {a["image"]}:v0.1.0
+and the chart {a["chart_repository"]}/{chart} version 0.1.0.
 
-Then deploy it with NaaVRE-helm:
-  naavre/Chart.yaml, under dependencies:
-{_indent(dependency)}
-  naavre/values.yaml (set the host and realm of your deployment):
-{_indent(values)}
-  then run ./deploy.sh dependency-update
+Then deploy it with NaaVRE-helm. In naavre/Chart.yaml, under dependencies:
+{_indent(dependency)}In naavre/values.yaml (set the host and realm of your deployment):
+{_indent(values)}And in the NaaVRE-helm checkout:
+  ./deploy.sh dependency-update
 """

@@ -7,11 +7,13 @@ expired. The discovery document and the keys are cached with a TTL, so a
 request normally makes no network call.
 
 Fake mode (DISABLE_AUTH=true, development only): the same checks, but the token
-is signed with HS256 and the shared secret `fake-secret`.
+is signed with HS256 and the shared secret `fake-secret`, like the fake tokens of
+the other NaaVRE services.
 
 Tokens are never logged.
 """
 
+import hashlib
 import logging
 import ssl
 import threading
@@ -35,6 +37,13 @@ AUDIENCE = "account"
 
 FAKE_SECRET = "fake-secret"
 FAKE_ALGORITHM = "HS256"
+# The key that fake mode signs and verifies with: `fake-secret` padded with zero
+# bytes to SHA-256's block size. HMAC pads every shorter key that way (RFC 2104,
+# section 2), so the signatures are exactly those made with `fake-secret`, and
+# the other services' fake tokens keep working. PyJWT, which sees the padded
+# key, no longer warns (InsecureKeyLengthWarning) on every fake-token request
+# that an 11-byte secret is short: this secret is public anyway.
+FAKE_KEY = FAKE_SECRET.encode().ljust(hashlib.sha256().block_size, b"\0")
 
 # Only public-key algorithms: accepting HMAC in real mode would let anyone who
 # knows a public key forge tokens with it.
@@ -73,7 +82,7 @@ class TokenValidator(Protocol):
         ...
 
 
-def decode_token(token: str, key: jwt.PyJWK | str, algorithms: list[str]) -> Claims:
+def decode_token(token: str, key: jwt.PyJWK | bytes, algorithms: list[str]) -> Claims:
     """Verify the signature, the audience and the expiry; return the claims."""
     try:
         return jwt.decode(
@@ -92,7 +101,7 @@ class FakeTokenValidator:
     """Accepts tokens signed with `fake-secret` (DISABLE_AUTH=true)."""
 
     def validate(self, token: str) -> Claims:
-        return decode_token(token, FAKE_SECRET, [FAKE_ALGORITHM])
+        return decode_token(token, FAKE_KEY, [FAKE_ALGORITHM])
 
 
 @dataclass(frozen=True)

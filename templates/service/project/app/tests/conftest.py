@@ -63,7 +63,7 @@ def make_fake_token() -> Callable[..., str]:
     """Tokens for fake auth mode (DISABLE_AUTH=true), with claims overridable."""
 
     def make(**overrides: Any) -> str:
-        return jwt.encode(token_claims(**overrides), auth.FAKE_SECRET, algorithm=auth.FAKE_ALGORITHM)
+        return jwt.encode(token_claims(**overrides), auth.FAKE_KEY, algorithm=auth.FAKE_ALGORITHM)
 
     return make
 

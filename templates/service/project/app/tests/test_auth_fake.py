@@ -2,12 +2,13 @@
 
 import logging
 import time
+import warnings
 
 import jwt
 import pytest
 from fastapi.testclient import TestClient
 
-from app.auth import AuthConfigurationError
+from app.auth import FAKE_KEY, AuthConfigurationError
 from app.tests.helpers import bearer, token_claims
 
 
@@ -23,6 +24,29 @@ def test_groups_default_to_empty_when_the_claim_is_absent(client: TestClient, ma
 
     assert response.status_code == 200
     assert response.json() == {"preferred_username": "alice", "groups": []}
+
+
+def test_tokens_signed_with_the_plain_fake_secret_are_accepted(client: TestClient) -> None:
+    # What the other NaaVRE services and their token scripts sign with. PyJWT warns
+    # here, while signing with the 11-byte secret, not later in the service.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jwt.InsecureKeyLengthWarning)
+        token = jwt.encode(token_claims(), "fake-secret", algorithm="HS256")
+
+    response = client.get("/me", headers=bearer(token))
+
+    assert response.status_code == 200
+    assert response.json()["preferred_username"] == "alice"
+
+
+def test_fake_token_request_emits_no_warning(client: TestClient, fake_token: str) -> None:
+    # PyJWT warns about HMAC keys shorter than 32 bytes; the service would log it on every request.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        response = client.get("/me", headers=bearer(fake_token))
+
+    assert response.status_code == 200
+    assert [str(w.message) for w in caught if w.category.__module__.startswith("jwt")] == []
 
 
 def test_no_token_is_refused(client: TestClient) -> None:
@@ -42,12 +66,12 @@ def test_other_authorization_scheme_is_refused(client: TestClient) -> None:
     "token",
     [
         pytest.param("not-a-jwt", id="garbage"),
-        pytest.param(jwt.encode(token_claims(), "another-secret", algorithm="HS256"), id="wrong-secret"),
+        pytest.param(jwt.encode(token_claims(), "another-secret-" + "x" * 32, algorithm="HS256"), id="wrong-secret"),
         pytest.param(jwt.encode(token_claims(), None, algorithm="none"), id="unsigned"),
-        pytest.param(jwt.encode(token_claims(exp=int(time.time()) - 120), "fake-secret"), id="expired"),
-        pytest.param(jwt.encode(token_claims(aud="another-client"), "fake-secret"), id="wrong-audience"),
-        pytest.param(jwt.encode(token_claims(aud=None), "fake-secret"), id="no-audience"),
-        pytest.param(jwt.encode(token_claims(exp=None), "fake-secret"), id="no-expiry"),
+        pytest.param(jwt.encode(token_claims(exp=int(time.time()) - 120), FAKE_KEY), id="expired"),
+        pytest.param(jwt.encode(token_claims(aud="another-client"), FAKE_KEY), id="wrong-audience"),
+        pytest.param(jwt.encode(token_claims(aud=None), FAKE_KEY), id="no-audience"),
+        pytest.param(jwt.encode(token_claims(exp=None), FAKE_KEY), id="no-expiry"),
     ],
 )
 def test_bad_token_is_refused(client: TestClient, token: str) -> None:

@@ -1,0 +1,89 @@
+"""The next steps that ``new`` prints, run: every command, as printed, in a fresh service."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from naavre_scaffold.cli import main
+from naavre_scaffold.next_steps import python_choice, service
+from tests.test_generated_docs import ShellSession, check_running_service, developer_env
+
+# Commands are the lines indented by exactly two spaces (naavre_scaffold/next_steps.py).
+COMMAND_LINE = re.compile(r"^  (?=\S)(.*)$", re.M)
+REQUIRES_PYTHON = '[project]\nrequires-python = ">=3.11"\n'
+
+
+def printed_commands(output: str) -> list[str]:
+    return COMMAND_LINE.findall(output.split("Next steps", 1)[1])
+
+
+def test_printed_next_steps_work_as_shown(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "service", "steps", "--defaults"]) == 0
+    commands = printed_commands(capsys.readouterr().out)
+    skipped = {
+        "git push -u origin main": "pushes to GitHub",
+        "./deploy.sh dependency-update": "runs in a NaaVRE-helm checkout",
+    }
+    session = ShellSession(tmp_path, developer_env(tmp_path), 8000, tmp_path / "server.log")
+    try:
+        left_out = session.run_all(commands, skipped)
+        check_running_service(session)
+    finally:
+        session.stop()
+
+    assert left_out == list(skipped)
+    assert commands[0] == "cd NaaVRE-steps-service"
+    assert session.cwd == tmp_path / "NaaVRE-steps-service"
+    assert re.search(r"\d+ passed", session.outputs["uv run pytest"])
+    remote = subprocess.run(
+        ["git", "remote", "get-url", "origin"], cwd=session.cwd, capture_output=True, text=True
+    )
+    assert remote.stdout.strip() == "git@github.com:NaaVRE/NaaVRE-steps-service.git"
+    assert "InsecureKeyLengthWarning" not in session.server_log()
+
+
+def test_an_installed_python_is_not_overridden(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(REQUIRES_PYTHON)
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+    assert python_choice(tmp_path, running) is None
+
+
+def test_a_missing_python_gives_an_installed_one_that_the_project_accepts(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(REQUIRES_PYTHON)
+
+    choice = python_choice(tmp_path, "3.99")
+
+    assert (
+        choice
+        == "export UV_PYTHON='>=3.11'  # Python 3.99 (.python-version, the image's) is not installed here"
+    )
+
+
+def test_the_python_line_is_printed_as_a_command(tmp_path: Path) -> None:
+    folder = tmp_path / "my services" / "NaaVRE-qc-service"
+    folder.mkdir(parents=True)
+    (folder / "pyproject.toml").write_text(REQUIRES_PYTHON)
+    answers = {
+        "slug": "naavre-qc-service",
+        "port": 9090,
+        "python_version": "3.99",
+        "github_org": "MyOrg",
+        "repo_name": "NaaVRE-qc-service",
+        "image": "ghcr.io/myorg/naavre-qc-service",
+        "chart_repository": "oci://ghcr.io/myorg/charts",
+    }
+
+    commands = printed_commands(service(folder, answers))
+
+    assert commands[:5] == [
+        f"cd '{folder}'",
+        "export UV_PYTHON='>=3.11'  # Python 3.99 (.python-version, the image's) is not installed here",
+        "uv sync",
+        "uv run pytest",
+        "DISABLE_AUTH=true uv run fastapi dev app/main.py --port 9090  # then open http://127.0.0.1:9090/docs",
+    ]

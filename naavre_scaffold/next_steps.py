@@ -74,7 +74,7 @@ def service(path: Path, a: Mapping[str, Any]) -> str:
     """Next steps for a new service, with the blocks to paste into NaaVRE-helm."""
     chart = a["slug"]
     port = a["port"]
-    dependency = _yaml([chart_dependency(chart, a["chart_repository"])])
+    dependency = _yaml([chart_dependency(chart, a["service_chart_repository"])])
     values = _yaml({chart: service_values(chart)})
     choice = python_choice(path, str(a["python_version"]))
     python_line = f"  {choice}\n" if choice else ""
@@ -89,8 +89,8 @@ Run the tests, then serve the API in fake auth mode (DISABLE_AUTH=true: no OIDC 
 Push it to GitHub:
   git remote add origin git@github.com:{a["github_org"]}/{a["repo_name"]}.git
   git push -u origin main
-Then publish a GitHub release tagged v0.1.0: it pushes the image {a["image"]}:v0.1.0
-and the chart {a["chart_repository"]}/{chart} version 0.1.0.
+Then publish a GitHub release tagged v0.1.0: it pushes the image {a["service_image"]}:v0.1.0
+and the chart {a["service_chart_repository"]}/{chart} version 0.1.0.
 
 Then deploy it with NaaVRE-helm. In naavre/Chart.yaml, under dependencies:
 {_indent(dependency)}In naavre/values.yaml (set the host and realm of your deployment):

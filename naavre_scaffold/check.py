@@ -6,12 +6,18 @@ Two questions for CI of a generated repository:
   ``_commit`` with the recorded answers? Files the template declares as the
   project's own (``_skip_if_exists``) and those listed in ``.naavre-scaffold.yml``
   are never drift.
+
+A subproject that cannot be checked says whose problem that is: the repository's
+(a broken answers file: a person must fix it) or the template's (unreachable, or
+without the recorded version: the tool could not do its job). The CLI turns the
+two into different exit codes.
 """
 
 from __future__ import annotations
 
-import difflib
 import filecmp
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,13 +26,24 @@ from pathlib import Path
 import copier
 
 from naavre_scaffold import sources
-from naavre_scaffold.discovery import Subproject, find_subprojects
-from naavre_scaffold.git import GitError
+from naavre_scaffold.discovery import Subproject, find_subprojects, git_root
+from naavre_scaffold.errors import GitError, ScaffoldError, UsageError, one_line
+
+# Whose problem a subproject that could not be checked is.
+REPOSITORY_PROBLEM = "repository"  # its answers or .naavre-scaffold.yml are broken: a person fixes them
+TEMPLATE_PROBLEM = "template"  # the template cannot be fetched or rendered at that version
+# Plain paths (named a/ and b/ by the scratch folders), whatever the user's git configuration says.
+PATCH_OPTIONS = ("--no-index", "--binary", "--no-prefix", "--no-color", "--no-ext-diff", "--no-textconv")
 
 
 @dataclass
 class CheckReport:
-    """The version and drift verdict of one subproject."""
+    """The version and drift verdict of one subproject.
+
+    ``drift`` holds (path relative to the subproject folder, "modified" or "missing");
+    ``diffs`` maps each drifted path to a git patch, relative to the git repository's
+    root, that turns the repository's file back into the template's.
+    """
 
     path: Path
     version: str | None = None
@@ -36,24 +53,47 @@ class CheckReport:
     drift: list[tuple[str, str]] = field(default_factory=list)
     diffs: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    error_kind: str | None = None  # REPOSITORY_PROBLEM or TEMPLATE_PROBLEM when ``error`` is set
 
     @property
     def ok(self) -> bool:
         return not (self.error or self.behind or self.drift)
 
+    @property
+    def status(self) -> str:
+        """One word or two: current, behind, drifted, "behind, drifted" or failed (not checked)."""
+        if self.error:
+            return "failed"
+        found = [word for word, yes in (("behind", self.behind), ("drifted", bool(self.drift))) if yes]
+        return ", ".join(found) or "current"
+
+
+class _CannotCheck(Exception):
+    """Why one subproject could not be checked, and whose problem it is."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
 
 def _render(mirror: sources.Mirror, sub: Subproject, ref: str, into: Path) -> Callable[[Path], bool]:
     """Render ``ref`` with the subproject's answers into ``into``; return its skip matcher."""
     answers = {k: v for k, v in sub.answers.items() if not k.startswith("_")}
-    worker = copier.run_copy(
-        str(mirror.path),
-        into,
-        data=answers,
-        vcs_ref=ref,
-        defaults=True,
-        quiet=True,
-        skip_if_exists=sub.project_owned(),
-    )
+    try:
+        worker = copier.run_copy(
+            str(mirror.path),
+            into,
+            data=answers,
+            vcs_ref=ref,
+            defaults=True,
+            quiet=True,
+            skip_if_exists=sub.project_owned(),
+        )
+    except copier.errors.CopierAnswersInterrupt:
+        raise
+    except (copier.errors.CopierError, ValueError) as error:
+        message = f"cannot render the template {mirror.src_path} at {ref}: {one_line(str(error))}"
+        raise _CannotCheck(message, TEMPLATE_PROBLEM) from error
     return worker.match_skip
 
 
@@ -81,30 +121,63 @@ def _compare(
     return drift
 
 
-def _unified_diff(render: Path, repo: Path, relative: str) -> str:
-    def lines(path: Path) -> list[str]:
-        try:
-            return path.read_text().splitlines(keepends=True) if path.is_file() else []
-        except UnicodeDecodeError:
-            return ["(binary file)\n"]
+def _root_prefix(folder: Path) -> str:
+    """Where ``folder`` is inside its git repository (``""`` at the root or outside git)."""
+    root = git_root(folder)
+    if root is None:
+        return ""
+    relative = folder.resolve().relative_to(root.resolve()).as_posix()
+    return "" if relative == "." else relative + "/"
 
-    return "".join(
-        difflib.unified_diff(
-            lines(render / relative), lines(repo / relative), f"template/{relative}", f"repo/{relative}"
-        )
+
+def _patch(render: Path, repo: Path, relative: str, prefix: str, scratch: Path) -> str:
+    """A git patch that turns ``repo``'s file into the render's, named from the repository root.
+
+    git itself writes it (``git diff --no-index --binary``), so modes, binary files,
+    missing newlines and carriage returns come out as ``git apply`` reads them.
+    """
+    name = prefix + relative
+    mine, theirs = scratch / "a" / name, scratch / "b" / name
+    for source, copy in ((repo / relative, mine), (render / relative, theirs)):
+        if source.is_file() or source.is_symlink():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy, follow_symlinks=False)
+    before = f"a/{name}" if mine.exists() or mine.is_symlink() else "/dev/null"
+    done = subprocess.run(
+        ["git", "diff", *PATCH_OPTIONS, "--", before, f"b/{name}"],
+        cwd=scratch,
+        capture_output=True,
+        check=False,
     )
+    if done.returncode not in (0, 1):
+        return ""
+    text = done.stdout.decode(errors="replace")
+    # A new file's header names b/ twice; git apply takes either, a reader expects a/ then b/.
+    if before == "/dev/null" and text.startswith(("diff --git b/", 'diff --git "b/')):
+        text = text.replace("b/", "a/", 1)
+    return text
 
 
 def check_subproject(sub: Subproject, mirror: sources.Mirror, vcs_ref: str | None = None) -> CheckReport:
     """Version and drift of one subproject against its template mirror."""
     report = CheckReport(sub.folder, version=sub.answers.get("_commit"))
+    if report.version and not mirror.has_ref(report.version):
+        raise _CannotCheck(
+            f"the template {mirror.src_path} has no version {report.version} (the recorded _commit)",
+            TEMPLATE_PROBLEM,
+        )
     report.newest = vcs_ref or mirror.newest_tag() or "HEAD"
     answers_name = sub.answers_path.name
     with tempfile.TemporaryDirectory(prefix="naavre-check-") as tmp:
         recorded = Path(tmp) / "recorded"
         owned = _render(mirror, sub, report.version or "HEAD", recorded)
         report.drift = _compare(recorded, sub.folder, owned, answers_name)
-        report.diffs = {path: _unified_diff(recorded, sub.folder, path) for path, _ in report.drift}
+        if report.drift:
+            prefix = _root_prefix(sub.folder)
+            scratch = Path(tmp) / "patches"
+            report.diffs = {
+                path: _patch(recorded, sub.folder, path, prefix, scratch) for path, _ in report.drift
+            }
         if report.newest != report.version:
             newest = Path(tmp) / "newest"
             _render(mirror, sub, report.newest, newest)
@@ -126,25 +199,68 @@ def check(path: Path, vcs_ref: str | None = None) -> list[CheckReport]:
     ones change nothing in it) and its template files match a fresh render of its
     recorded version with its recorded answers; fails otherwise, saying which.
     Files the template leaves to the project, and patterns under project_owned in
-    .naavre-scaffold.yml beside the answers file, are not drift.
+    .naavre-scaffold.yml beside the answers file, are not drift. With --diff, the
+    output is also a patch: piped to git apply in the repository, it makes the
+    template files match the render again.
 
     Returns:
         One CheckReport per answers file under ``path``.
     """
+    return check_subprojects(find_subprojects(path), vcs_ref)
+
+
+def check_subprojects(
+    subprojects: list[Subproject],
+    vcs_ref: str | None = None,
+    on_start: Callable[[Subproject], None] | None = None,
+    on_report: Callable[[CheckReport], None] | None = None,
+) -> list[CheckReport]:
+    """Check each subproject in turn, each template source fetched once.
+
+    ``on_start`` and ``on_report`` are called as each subproject starts and finishes,
+    so that a long run can show its progress.
+
+    Raises:
+        UsageError: ``vcs_ref`` is not a ref of a template source.
+    """
     reports = []
     mirrors: dict[str, sources.Mirror] = {}
-    for sub in find_subprojects(path):
-        if sub.error:
-            reports.append(CheckReport(sub.folder, error=sub.error))
-            continue
-        src = sub.answers["_src_path"]
+    unreachable: dict[str, str] = {}  # template source -> why it cannot be fetched
+    for sub in subprojects:
+        if on_start:
+            on_start(sub)
         try:
-            if src not in mirrors:
-                mirrors[src] = sources.fetch(src)
-            mirror = mirrors[src]
+            if sub.error:
+                raise _CannotCheck(sub.error, REPOSITORY_PROBLEM)
+            mirror = _mirror(sub.answers["_src_path"], mirrors, unreachable)
             if vcs_ref and not mirror.has_ref(vcs_ref):
-                raise ValueError(f"the template {src} has no ref {vcs_ref}")
-            reports.append(check_subproject(sub, mirror, vcs_ref))
-        except (GitError, ValueError, copier.errors.CopierError) as error:
-            reports.append(CheckReport(sub.folder, version=sub.answers.get("_commit"), error=str(error)))
+                raise UsageError("--vcs-ref", f"the template {mirror.src_path} has no ref {vcs_ref}")
+            report = check_subproject(sub, mirror, vcs_ref)
+        except _CannotCheck as problem:
+            report = CheckReport(
+                sub.folder, sub.answers.get("_commit"), error=str(problem), error_kind=problem.kind
+            )
+        except ValueError as error:  # a broken .naavre-scaffold.yml
+            report = CheckReport(
+                sub.folder, sub.answers.get("_commit"), error=str(error), error_kind=REPOSITORY_PROBLEM
+            )
+        except GitError as error:  # the mirror could not be read
+            report = CheckReport(
+                sub.folder, sub.answers.get("_commit"), error=str(error), error_kind=TEMPLATE_PROBLEM
+            )
+        reports.append(report)
+        if on_report:
+            on_report(report)
     return reports
+
+
+def _mirror(src: str, mirrors: dict[str, sources.Mirror], unreachable: dict[str, str]) -> sources.Mirror:
+    """The mirror of ``src``, fetched at its first use; a failed fetch is not retried."""
+    if src not in mirrors and src not in unreachable:
+        try:
+            mirrors[src] = sources.fetch(src)
+        except (ScaffoldError, OSError) as error:
+            unreachable[src] = f"cannot fetch the template {src}: {one_line(str(error))}"
+    if src in unreachable:
+        raise _CannotCheck(unreachable[src], TEMPLATE_PROBLEM)
+    return mirrors[src]

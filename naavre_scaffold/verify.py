@@ -2,35 +2,62 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from naavre_scaffold.checks import CheckResult, dockerfile, helm, python, workflows
+from naavre_scaffold.errors import UsageError
 
-# Check kind -> the module function that finds and checks its artifacts in a repo.
-CHECKS: dict[str, Callable[[Path], list[CheckResult]]] = {
-    "helm": helm.run,
-    "dockerfile": dockerfile.run,
-    "workflows": workflows.run,
-    "python": python.run,
+# Check kind -> the module function that finds and checks its artifacts in a repo,
+# yielding each result as soon as that check finishes.
+CHECKS: dict[str, Callable[[Path], Iterator[CheckResult]]] = {
+    "helm": helm.checks,
+    "dockerfile": dockerfile.checks,
+    "workflows": workflows.checks,
+    "python": python.checks,
 }
 
 
-def verify(repo: Path, skip: Iterable[str] = ()) -> list[CheckResult]:
+def verify(
+    repo: Path,
+    skip: Iterable[str] = (),
+    on_start: Callable[[str], None] | None = None,
+    on_result: Callable[[CheckResult], None] | None = None,
+) -> list[CheckResult]:
     """Run the render checks on a NaaVRE repository.
 
     Helm charts (lint, render with several values sets, kubernetes-validate
     --strict), Dockerfiles (hadolint), GitHub workflows (actionlint, zizmor,
-    check-jsonschema) and the Python test suite (uv). One line per check.
+    check-jsonschema) and the Python test suite (uv). One line per check, shown as
+    soon as that check finishes, then a summary line.
+
+    Args:
+        repo: the repository to check.
+        skip: check kinds to leave out (keys of ``CHECKS``).
+        on_start: called with each kind before its checks run.
+        on_result: called with each result as soon as its check finishes.
 
     Returns:
-        One CheckResult per check run; an empty list means nothing was found.
+        One CheckResult per check run, its ``kind`` set; an empty list means nothing was found.
+
+    Raises:
+        UsageError: an unknown kind in ``skip``.
+        ToolMissingError: a check tool is not installed.
     """
-    unknown = set(skip) - set(CHECKS)
+    skip = set(skip)
+    unknown = skip - set(CHECKS)
     if unknown:
-        raise ValueError(f"unknown check kind(s): {', '.join(sorted(unknown))}")
+        raise UsageError("--skip", f"unknown check kind(s): {', '.join(sorted(unknown))}")
     results: list[CheckResult] = []
-    for kind, run in CHECKS.items():
-        if kind not in skip:
-            results.extend(run(repo))
+    for kind, checks in CHECKS.items():
+        if kind in skip:
+            continue
+        if on_start:
+            on_start(kind)
+        for result in checks(repo):
+            result = dataclasses.replace(result, kind=kind)
+            results.append(result)
+            if on_result:
+                on_result(result)
     return results

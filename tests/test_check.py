@@ -49,8 +49,12 @@ def test_hand_edit_of_a_template_file_is_drift(make_service, capsys) -> None:
     assert f"FAIL  {repo}: 2 file(s) differ from the template at v1.1.1:" in out
     assert "        missing  .dockerignore" in out
     assert "        modified .flake8" in out
-    assert "--- template/.flake8\n+++ repo/.flake8\n" in out
-    assert "-max-line-length = 120\n+max-line-length = 79\n" in out
+    # A patch that brings back the template's files, named from the repository root.
+    assert "diff --git a/.flake8 b/.flake8\n" in out
+    assert "--- a/.flake8\n+++ b/.flake8\n" in out
+    assert "-max-line-length = 79\n+max-line-length = 120\n" in out
+    assert "diff --git a/.dockerignore b/.dockerignore\nnew file mode 100644\n" in out
+    assert "--- /dev/null\n+++ b/.dockerignore\n" in out
 
 
 def test_project_owned_files_are_not_drift(make_service, capsys) -> None:

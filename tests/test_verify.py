@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
+import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
 
 from naavre_scaffold.cli import main
+from naavre_scaffold.verify import CHECKS, verify
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SKIP_SLOW = ["--skip", "python"]
 
@@ -100,3 +108,103 @@ def test_nothing_to_verify(tmp_path: Path, capsys) -> None:
 def test_missing_path_is_a_usage_error(tmp_path: Path, capsys) -> None:
     assert main(["verify", str(tmp_path / "nope")]) == 2
     assert "path: " in capsys.readouterr().err
+
+
+def test_nothing_to_verify_still_ends_with_a_summary(tmp_path: Path, capsys) -> None:
+    assert main(["verify", str(tmp_path)]) == 1
+    assert _lines(capsys)[-1] == "0 passed, 0 failed"
+
+
+def test_each_result_is_reported_as_its_check_finishes(render: Path) -> None:
+    events: list[tuple[str, str]] = []
+    results = verify(
+        render,
+        skip=["python"],
+        on_start=lambda kind: events.append(("start", kind)),
+        on_result=lambda result: events.append(("result", result.kind)),
+    )
+    assert [("result", r.kind) for r in results] == [e for e in events if e[0] == "result"]
+    # helm's results arrive before the next kind starts, not all together at the end.
+    assert events.index(("result", "helm")) < events.index(("start", "dockerfile"))
+    assert [kind for what, kind in events if what == "start"] == ["helm", "dockerfile", "workflows"]
+    assert {r.kind for r in results} == {"helm", "dockerfile", "workflows"}
+
+
+def test_cli_prints_each_line_before_the_next_check_runs(render: Path, capsys, monkeypatch) -> None:
+    printed_before_hadolint: list[str] = []
+    hadolint = CHECKS["dockerfile"]
+
+    def dockerfile_checks(repo: Path):
+        printed_before_hadolint.append(capsys.readouterr().out)
+        yield from hadolint(repo)
+
+    monkeypatch.setitem(CHECKS, "dockerfile", dockerfile_checks)
+    assert main(["verify", str(render), *SKIP_SLOW]) == 0
+    rest = capsys.readouterr().out
+    assert "PASS  helm lint helm/naavre-broken-service\n" in printed_before_hadolint[0]
+    assert "hadolint" not in printed_before_hadolint[0]
+    assert "PASS  hadolint docker/Dockerfile\n" in rest
+
+
+def _break_dockerfile(render: Path) -> None:
+    dockerfile = render / "docker/Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "RUN apt-get update && apt-get install curl\n")
+
+
+def test_quiet_prints_only_failures_and_the_summary(render: Path, capsys) -> None:
+    _break_dockerfile(render)
+    assert main(["verify", str(render), *SKIP_SLOW, "--quiet"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].startswith("FAIL  hadolint docker/Dockerfile: ")
+    assert not any(line.startswith("PASS") for line in lines)
+    assert re.fullmatch(r"\d+ passed, 1 failed", lines[-1]), lines[-1]
+    assert captured.err == ""
+
+
+def test_json_on_stdout_holds_only_the_report(render: Path, capsys) -> None:
+    _break_dockerfile(render)
+    assert main(["verify", str(render), *SKIP_SLOW, "--json", "-"]) == 1
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)  # the human lines went to stderr
+    assert report["schema"] == "naavre-scaffold/verify"
+    assert report["schema_version"] == 1
+    assert report["path"] == str(render)
+    checks = report["checks"]
+    assert {check["kind"] for check in checks} == {"helm", "dockerfile", "workflows"}
+    [failed] = [check for check in checks if not check["ok"]]
+    assert (failed["kind"], failed["name"]) == ("dockerfile", "hadolint docker/Dockerfile")
+    assert "DL3008" in failed["detail"]
+    assert report["counts"] == {"passed": len(checks) - 1, "failed": 1}
+    assert f"FAIL  hadolint docker/Dockerfile: {failed['detail']}" in captured.err
+    assert captured.err.splitlines()[-1] == f"{len(checks) - 1} passed, 1 failed"
+
+
+def test_json_file(render: Path, tmp_path: Path, capsys) -> None:
+    target = tmp_path / "verify.json"
+    assert main(["verify", str(render), "--skip", "helm", "--skip", "python", "--json", str(target)]) == 0
+    lines = _lines(capsys)
+    report = json.loads(target.read_text())
+    assert [check["name"] for check in report["checks"]] == [line[len("PASS  ") :] for line in lines[:-1]]
+    assert report["counts"] == {"passed": len(lines) - 1, "failed": 0}
+
+
+def test_missing_check_tool_is_exit_3(render: Path, tmp_path: Path) -> None:
+    # A Python with this project importable but whose scripts folder has no hadolint,
+    # and a PATH without this venv: hadolint is really not installed there.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = next(venv.glob("lib/python*/site-packages"))
+    (site / "naavre.pth").write_text(f"{sysconfig.get_paths()['purelib']}\n{ROOT}\n")
+    only_hadolint = ["--skip", "helm", "--skip", "workflows", "--skip", "python"]
+    done = subprocess.run(
+        [venv / "bin/python", "-m", "naavre_scaffold", "verify", str(render), *only_hadolint],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert done.stderr == (
+        "naavre-scaffold verify: error: hadolint is not installed: pip install 'naavre-scaffold[verify]'\n"
+    )

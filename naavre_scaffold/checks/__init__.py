@@ -2,7 +2,9 @@
 
 The same functions serve ``naavre-scaffold verify``, this project's tests and its CI.
 A check module finds its own artifacts under the repo and returns one result per
-check it ran; it returns an empty list when the repo has nothing of its kind.
+check it ran; it returns an empty list when the repo has nothing of its kind. Its
+``checks(repo)`` yields the same results one by one, as each check finishes, so
+that ``verify`` can show them while the slower ones still run.
 """
 
 from __future__ import annotations
@@ -19,11 +21,15 @@ from naavre_scaffold.errors import ToolMissingError
 
 @dataclass(frozen=True)
 class CheckResult:
-    """Outcome of one check: ``name`` says what was checked and on which file."""
+    """Outcome of one check: ``name`` says what was checked and on which file.
+
+    ``kind`` is the check kind that ran it (``helm``, ``dockerfile``, ...); ``verify`` sets it.
+    """
 
     name: str
     ok: bool
     detail: str = ""
+    kind: str = ""
 
 
 def tool_env() -> dict[str, str]:

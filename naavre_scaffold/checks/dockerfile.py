@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from naavre_scaffold.checks import CheckResult, first_lines, run_tool
@@ -23,7 +24,13 @@ SKIPPED_DIRS = {"node_modules"}
 
 def run(repo: Path) -> list[CheckResult]:
     """Run hadolint on each Dockerfile under ``repo``; no results if there is none."""
-    return [_hadolint(repo, dockerfile) for dockerfile in find_dockerfiles(repo)]
+    return list(checks(repo))
+
+
+def checks(repo: Path) -> Iterator[CheckResult]:
+    """The results of ``run``, each as soon as its check finishes."""
+    for dockerfile in find_dockerfiles(repo):
+        yield _hadolint(repo, dockerfile)
 
 
 def find_dockerfiles(repo: Path) -> list[str]:

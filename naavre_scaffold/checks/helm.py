@@ -10,7 +10,7 @@ are errors.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -30,20 +30,23 @@ SKIPPED_FOLDERS = {"node_modules"}
 
 def run(repo: Path) -> list[CheckResult]:
     """Lint, render and validate every chart under ``repo``."""
+    return list(checks(repo))
+
+
+def checks(repo: Path) -> Iterator[CheckResult]:
+    """The results of ``run``, each as soon as its check finishes."""
     charts = find_charts(repo)
     if not charts:
-        return []
+        return
     helm, kube = _import_tools()
     kube_version = kube.latest_version()
-    results: list[CheckResult] = []
     for chart in charts:
         label = chart.relative_to(repo).as_posix()
-        results.append(_lint(helm, chart, label, kube_version))
+        yield _lint(helm, chart, label, kube_version)
         for values_label, load_values in _values_sets(helm, chart):
-            results += _render_and_validate(
+            yield from _render_and_validate(
                 helm, kube, chart, f"{label} ({values_label})", load_values, kube_version
             )
-    return results
 
 
 def find_charts(repo: Path) -> list[Path]:
@@ -137,18 +140,17 @@ def _render_and_validate(
     label: str,
     load_values: Callable[[], dict[str, Any] | None],
     kube_version: str,
-) -> list[CheckResult]:
+) -> Iterator[CheckResult]:
     try:
         values = load_values()
         with helm.Chart.load(chart) as loaded:
             manifests = loaded.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
     except (helm.HelmError, OSError) as error:
-        return [CheckResult(f"helm render {label}", False, first_lines(str(error), 3, " / "))]
+        yield CheckResult(f"helm render {label}", False, first_lines(str(error), 3, " / "))
+        return
+    yield CheckResult(f"helm render {label}", True)
     problems = validate_manifests(kube, manifests, kube_version)
-    return [
-        CheckResult(f"helm render {label}", True),
-        CheckResult(f"kubernetes-validate {label}", not problems, _summary(problems)),
-    ]
+    yield CheckResult(f"kubernetes-validate {label}", not problems, _summary(problems))
 
 
 def _values_sets(helm: ModuleType, chart: Path) -> list[tuple[str, Callable[[], dict[str, Any] | None]]]:

@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 from naavre_scaffold.checks import CheckResult, find_tool, tool_env
@@ -53,9 +54,14 @@ def _last_line(text: str) -> str:
 
 def run(repo: Path) -> list[CheckResult]:
     """Sync the locked dependencies of ``repo`` and run its pytest suite."""
+    return list(checks(repo))
+
+
+def checks(repo: Path) -> Iterator[CheckResult]:
+    """The results of ``run``: the sync as soon as it is done, then the tests."""
     lock_path = repo / "uv.lock"
     if not (repo / "pyproject.toml").is_file() or not lock_path.is_file():
-        return []
+        return
     uv = find_tool("uv")
     interpreter, note = _interpreter(repo, uv)
     venvs = cache_dir() / "venvs"
@@ -78,7 +84,9 @@ def run(repo: Path) -> list[CheckResult]:
             check=False,
         )
     if synced.returncode != 0:
-        return [CheckResult("uv sync --locked", False, _last_line(synced.stderr or synced.stdout))]
+        yield CheckResult("uv sync --locked", False, _last_line(synced.stderr or synced.stdout))
+        return
+    yield CheckResult("uv sync --locked", True)
     tests = subprocess.run(
         [uv, "run", "--locked", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=repo,
@@ -87,8 +95,4 @@ def run(repo: Path) -> list[CheckResult]:
         text=True,
         check=False,
     )
-    summary = _last_line(tests.stdout)
-    return [
-        CheckResult("uv sync --locked", True),
-        CheckResult(f"pytest ({note})", tests.returncode == 0, summary),
-    ]
+    yield CheckResult(f"pytest ({note})", tests.returncode == 0, _last_line(tests.stdout))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,11 @@ SCHEMA_OPTIONS = ("--color", "never", "--output-format", "json")
 
 def run(repo: Path) -> list[CheckResult]:
     """Lint, audit and schema-check the workflows and dependabot.yml under ``repo``."""
+    return list(checks(repo))
+
+
+def checks(repo: Path) -> Iterator[CheckResult]:
+    """The results of ``run``, each as soon as its tool finishes."""
     github = repo / ".github"
     workflows = [
         path.relative_to(repo).as_posix()
@@ -40,16 +46,14 @@ def run(repo: Path) -> list[CheckResult]:
         for path in (github / "dependabot.yml", github / "dependabot.yaml")
         if path.is_file()
     ]
-    results: list[CheckResult] = []
     if workflows:
-        results += _actionlint(repo, workflows)
+        yield from _actionlint(repo, workflows)
     if workflows or dependabot:
-        results.append(_zizmor(repo, workflows, dependabot))
+        yield _zizmor(repo, workflows, dependabot)
     if workflows:
-        results += _schema(repo, workflows, "vendor.github-workflows")
+        yield from _schema(repo, workflows, "vendor.github-workflows")
     if dependabot:
-        results += _schema(repo, dependabot, "vendor.dependabot")
-    return results
+        yield from _schema(repo, dependabot, "vendor.dependabot")
 
 
 def _actionlint(repo: Path, workflows: list[str]) -> list[CheckResult]:

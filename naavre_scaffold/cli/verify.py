@@ -1,16 +1,43 @@
-"""``naavre-scaffold verify PATH``."""
+"""``naavre-scaffold verify PATH``.
+
+Each check's PASS/FAIL line is printed as soon as that check finishes, so a log
+(CI) shows progress without a separate progress line; in a terminal a bar on
+stderr also shows the kinds done out of those to run and the kind running.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import Any
 
-from naavre_scaffold.cli._common import add_command, add_json, add_quiet, existing_folder
+from rich.console import Console
+
+from naavre_scaffold.checks import CheckResult
+from naavre_scaffold.cli._common import (
+    add_command,
+    add_json,
+    add_quiet,
+    check_json_target,
+    existing_folder,
+    progress,
+    write_json,
+)
 from naavre_scaffold.errors import EXIT_FAILED, EXIT_OK
 from naavre_scaffold.verify import CHECKS, verify
 
 
 def add(commands: argparse._SubParsersAction) -> None:
-    parser = add_command(commands, "verify", verify)
+    parser = add_command(
+        commands,
+        "verify",
+        verify,
+        epilog=(
+            "exit status: 0 when every check passes, 1 when any fails or nothing was found to verify, "
+            "2 for a usage error, 3 when a check tool is not installed"
+        ),
+    )
     parser.add_argument("path", type=existing_folder, help="repository to check")
     parser.add_argument(
         "--skip",
@@ -25,16 +52,51 @@ def add(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    results = verify(args.path, skip=args.skip)
-    if not results:
-        print(
-            f"FAIL  nothing to verify in {args.path}: no chart, Dockerfile, workflow or Python project found"
-        )
-        return EXIT_FAILED
-    for result in results:
-        line = f"{'PASS' if result.ok else 'FAIL'}  {result.name}"
-        print(f"{line}: {result.detail}" if result.detail and not result.ok else line)
+def result_line(result: CheckResult) -> str:
+    """What ``verify`` prints for one check: PASS or FAIL, its name, and why it failed."""
+    line = f"{'PASS' if result.ok else 'FAIL'}  {result.name}"
+    return f"{line}: {result.detail}" if result.detail and not result.ok else line
+
+
+def verify_json(path: Path, results: list[CheckResult]) -> dict[str, Any]:
+    """The ``--json`` report: ``path``, ``checks`` (kind, name, ok, detail, in order) and ``counts``."""
     failed = sum(not r.ok for r in results)
-    print(f"{len(results) - failed} passed, {failed} failed")
-    return EXIT_FAILED if failed else EXIT_OK
+    return {
+        "path": str(path),
+        "checks": [{"kind": r.kind, "name": r.name, "ok": r.ok, "detail": r.detail} for r in results],
+        "counts": {"passed": len(results) - failed, "failed": failed},
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    check_json_target(args.json)
+
+    def say(line: str) -> None:
+        # Looked up at each line: in a terminal the progress bar redirects the streams.
+        print(line, file=sys.stderr if args.json == "-" else sys.stdout, flush=True)
+
+    def on_result(result: CheckResult) -> None:
+        if result.ok and args.quiet:
+            return
+        say(result_line(result))
+
+    kinds = [kind for kind in CHECKS if kind not in args.skip]
+    running: list[str] = []
+    # The result lines are the progress in a log; the bar is for a terminal only.
+    plain = args.quiet or not Console(stderr=True).is_terminal
+    with progress(len(kinds), plain, "verifying") as shown:
+
+        def on_start(kind: str) -> None:
+            if running:
+                shown.finished(running.pop())
+            running.append(kind)
+            shown.started(kind)
+
+        results = verify(args.path, skip=args.skip, on_start=on_start, on_result=on_result)
+    if not results:
+        say(f"FAIL  nothing to verify in {args.path}: no chart, Dockerfile, workflow or Python project found")
+    failed = sum(not r.ok for r in results)
+    say(f"{len(results) - failed} passed, {failed} failed")
+    if args.json:
+        write_json(args.json, "verify", verify_json(args.path, results))
+    return EXIT_FAILED if failed or not results else EXIT_OK

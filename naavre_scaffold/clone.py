@@ -8,6 +8,7 @@ these functions before anything reaches the repository itself.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -19,16 +20,70 @@ _MARKER = re.compile(rb"^(<{7}|>{7})( |$)", re.M)
 _UNMERGED = {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}
 
 
-def changed_paths(clone: Path, relative: Path) -> tuple[list[str], list[str]]:
-    """Paths changed under ``relative`` in the clone, and those left unmerged by Copier."""
-    status = git(clone, "status", "--porcelain", "-z", "--untracked-files=all", "--", relative.as_posix())
-    changed, unmerged = [], []
+@dataclass
+class Changes:
+    """What Copier changed under one folder of the clone (paths relative to the clone's top)."""
+
+    changed: list[str] = field(default_factory=list)  # every changed path, ignored new files included
+    unmerged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # new files the repository's .gitignore matches
+
+
+def changed_paths(clone: Path, relative: Path) -> Changes:
+    """The paths Copier changed under ``relative`` in the clone.
+
+    The clone starts with exactly the committed files, so an ignored file in it
+    is one the new template adds: it is a change like any other, which a plain
+    ``git status`` would hide.
+    """
+    status = git(
+        clone,
+        "status",
+        "--porcelain",
+        "-z",
+        "--untracked-files=all",
+        "--ignored=matching",
+        "--no-renames",
+        "--",
+        relative.as_posix(),
+    )
+    changes = Changes()
     for entry in filter(None, status.split("\0")):
         code, path = entry[:2], entry[3:]
-        changed.append(path)
+        if code == "!!":
+            if path.endswith("/"):  # a whole ignored folder: list its files
+                changes.ignored += [
+                    p.relative_to(clone).as_posix()
+                    for p in (clone / path).rglob("*")
+                    if p.is_file() or p.is_symlink()
+                ]
+            else:
+                changes.ignored.append(path)
+            continue
+        changes.changed.append(path)
         if code in _UNMERGED:
-            unmerged.append(path)
-    return sorted(set(changed)), unmerged
+            changes.unmerged.append(path)
+        elif "D" in code:
+            changes.deleted.append(path)
+    changes.ignored.sort()
+    changes.changed = sorted(set(changes.changed) | set(changes.ignored))
+    return changes
+
+
+def changed_by_the_project(clone: Path, paths: list[str], old_render: Path, relative: Path) -> list[str]:
+    """Those of ``paths`` whose committed content differs from the old template's render of them.
+
+    ``old_render`` is the template at the repository's recorded version rendered
+    with its answers; ``relative`` is the subproject's folder in the clone.
+    """
+    changed = []
+    for path in paths:
+        rendered = old_render / Path(path).relative_to(relative)
+        committed = git_bytes(clone, "cat-file", "blob", f"HEAD:{path}")
+        if not rendered.is_file() or rendered.read_bytes() != committed:
+            changed.append(path)
+    return changed
 
 
 def has_new_markers(clone: Path, path: str) -> bool:

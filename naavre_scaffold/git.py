@@ -7,7 +7,7 @@ from pathlib import Path
 
 from naavre_scaffold.errors import GitError
 
-__all__ = ["GitError", "git", "git_bytes", "has_identity", "init_and_commit"]
+__all__ = ["GitError", "git", "git_bytes", "git_with_reason", "has_identity", "init_and_commit"]
 
 # Used only when the user has no git identity configured, so that the first
 # commit of a new repository never fails on a fresh machine or in CI.
@@ -53,3 +53,17 @@ def init_and_commit(repo: Path, message: str, tag: str | None = None) -> str:
     if tag:
         git(repo, "tag", tag)
     return git(repo, "rev-parse", "HEAD")
+
+
+def git_with_reason(cwd: Path, *args: str) -> str:
+    """Like ``git``, but a failure carries all of git's error output, folded to one line.
+
+    ``git push`` puts the reason last only sometimes: a server-side hook prints its
+    reason as ``remote:`` lines before git's own summary, and that reason is what a
+    person needs to read.
+    """
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        reason = " ".join((done.stderr or done.stdout).split()) or f"exit status {done.returncode}"
+        raise GitError(f"git {args[0]} failed: {reason}")
+    return done.stdout.rstrip("\n")

@@ -10,47 +10,29 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import copier
 
-from naavre_scaffold import github, sources
-from naavre_scaffold.clone import changed_paths, has_new_markers, only_commit_changed, restore
+from naavre_scaffold import sources, workers
+from naavre_scaffold.clone import (
+    changed_by_the_project,
+    changed_paths,
+    has_new_markers,
+    only_commit_changed,
+    restore,
+)
+from naavre_scaffold.delivery import BRANCH_PREFIX, deliver
 from naavre_scaffold.discovery import Subproject, find_subprojects, git_root
-from naavre_scaffold.errors import UsageError
-from naavre_scaffold.git import FALLBACK_IDENTITY, GitError, git
+from naavre_scaffold.errors import GitError, Interrupted, UsageError, one_line
+from naavre_scaffold.git import git
+from naavre_scaffold.guard import RepositoryBusy, refusal_reason, repository_lock
+from naavre_scaffold.outcome import NEEDS_NOTHING, Options, Outcome, Verdict
 
-BRANCH_PREFIX = "template-update/"
-NEEDS_NOTHING = ("updated", "up-to-date")
-
-
-@dataclass
-class Outcome:
-    """What happened to one subproject (a repository, or a flavor folder inside one)."""
-
-    path: str
-    verdict: str
-    from_version: str | None = None
-    to_version: str | None = None
-    files: list[str] = field(default_factory=list)
-    message: str = ""
-    branch: str | None = None
-    pull_request: str | None = None
-    source: str | None = None
-    folder: str = "."  # the subproject's folder inside its git repository
-
-
-@dataclass(frozen=True)
-class Options:
-    vcs_ref: str | None = None
-    dry_run: bool = False
-    keep_conflicts: bool = False
-    commit: bool = False
-    push: bool = False
-    pull_request: bool = False
+__all__ = ["BRANCH_PREFIX", "NEEDS_NOTHING", "Options", "Outcome", "Verdict", "update", "update_repository"]
 
 
 @dataclass(frozen=True)
@@ -71,15 +53,17 @@ def _label(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or error.__class__.__name__
-    return text if len(text) < 300 else text[:297] + "..."
+def _rows(subprojects: list[Subproject], verdict: Verdict, message: str) -> list[Outcome]:
+    return [
+        Outcome(_label(s.folder), verdict, s.answers.get("_commit"), message=message) for s in subprojects
+    ]
 
 
 def update(
     paths: list[Path],
     options: Options,
     jobs: int | None = None,
+    on_start: Callable[[str], None] | None = None,
     on_done: Callable[[list[Outcome]], None] | None = None,
 ) -> list[Outcome]:
     """Move repositories to a newer template version with copier update.
@@ -92,31 +76,94 @@ def update(
 
     Returns:
         One Outcome per subproject, in the order of the paths.
+
+    Raises:
+        UsageError: a path that is not a folder, or options that do not fit; nothing was started.
+        Interrupted: Ctrl-C or SIGTERM; its ``partial`` holds the outcomes of the repositories
+            finished, and a ``skipped`` one for each that was never started.
     """
-    if options.keep_conflicts and (len(paths) != 1 or len(find_subprojects(paths[0])) > 1):
+    folders = list(dict.fromkeys(_folder(path) for path in paths))
+    if options.keep_conflicts and (len(folders) != 1 or len(find_subprojects(folders[0])) > 1):
         raise UsageError("--keep-conflicts", "works on a single repository with a single answers file")
-    if options.pull_request and not os.environ.get("GITHUB_TOKEN"):
+    if options.pull_request and not (os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")):
         raise UsageError("--pr", "needs a GitHub token in the GITHUB_TOKEN environment variable")
+    outcomes, grouped = _discover(folders)
+    try:
+        targets, source_errors, mirrors = _fetch_sources(grouped, options)
+    except KeyboardInterrupt:
+        skipped = [s for subs in grouped.values() for s in subs]
+        raise Interrupted(
+            "interrupted", partial=outcomes + _rows(skipped, Verdict.SKIPPED, _NOT_STARTED)
+        ) from None
+    work = [
+        _Job(root, subs, targets, source_errors, mirrors, options) for root, subs in sorted(grouped.items())
+    ]
+    if not work:
+        return outcomes
+    with _environment(sources.redirect_env(list(mirrors.values()))):  # the workers inherit it
+        results, interrupted = workers.run_all(
+            work,
+            update_repository,
+            max(1, min(jobs or os.cpu_count() or 1, len(work))),
+            on_start=lambda index: on_start and on_start(_label(work[index].root)),
+            on_done=lambda index, result: on_done and on_done(_finished(work[index], result)),
+        )
+    finished = [o for index in range(len(work)) for o in _finished(work[index], results.get(index))]
+    if interrupted:
+        raise Interrupted("interrupted", partial=outcomes + finished)
+    return outcomes + finished
+
+
+_NOT_STARTED = "not started: the run was interrupted"
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in the environment while the workers start; the caller's environment as it was after."""
+    before = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _folder(path: Path) -> Path:
+    if not path.exists():
+        raise UsageError("path", f"{path}: no such folder")
+    if not path.is_dir():
+        raise UsageError("path", f"{path}: is not a folder")
+    return path.resolve()
+
+
+def _discover(folders: list[Path]) -> tuple[list[Outcome], dict[Path, list[Subproject]]]:
+    """Refusals found at once, and the subprojects to update by git repository, each once only."""
     outcomes: list[Outcome] = []
     grouped: dict[Path, list[Subproject]] = {}
-    for path in (p.resolve() for p in paths):
-        if not path.is_dir():
-            outcomes.append(Outcome(_label(path), "refused", message="no such folder"))
-            continue
-        found = find_subprojects(path)
-        if not found:
+    seen: set[Path] = set()
+    for folder in folders:
+        found = [sub for sub in find_subprojects(folder) if sub.answers_path.resolve() not in seen]
+        if not found and not any(answers.is_relative_to(folder) for answers in seen):
             message = "no .copier-answers*.yml of a naavre-scaffold template found"
-            outcomes.append(Outcome(_label(path), "refused", message=message))
+            outcomes.append(Outcome(_label(folder), Verdict.REFUSED, message=message))
         for sub in found:
+            seen.add(sub.answers_path.resolve())
             root = git_root(sub.folder)
             if root is None:
-                reason = "not in a git repository"
-                outcomes.append(
-                    Outcome(_label(sub.folder), "refused", sub.answers.get("_commit"), message=reason)
-                )
+                outcomes += _rows([sub], Verdict.REFUSED, "not in a git repository")
             else:
-                grouped.setdefault(root, []).append(sub)
+                grouped.setdefault(root.resolve(), []).append(sub)
+    return outcomes, grouped
 
+
+def _fetch_sources(
+    grouped: dict[Path, list[Subproject]], options: Options
+) -> tuple[dict[str, str], dict[str, str], dict[str, sources.Mirror]]:
+    """Each template source fetched once: the version to move to, or why it cannot be used."""
     mirrors: dict[str, sources.Mirror] = {}
     targets: dict[str, str] = {}
     source_errors: dict[str, str] = {}
@@ -124,101 +171,76 @@ def update(
         try:
             mirror = mirrors[src] = sources.fetch(src)
         except GitError as error:
-            source_errors[src] = f"cannot fetch the template {src}: {_one_line(error)}"
+            source_errors[src] = f"cannot fetch the template {src}: {one_line(str(error))}"
             continue
         if options.vcs_ref and not mirror.has_ref(options.vcs_ref):
             source_errors[src] = f"the template {src} has no ref {options.vcs_ref}"
         else:
             targets[src] = options.vcs_ref or mirror.newest_tag() or "HEAD"
-
-    work = [
-        _Job(root, subs, targets, source_errors, mirrors, options) for root, subs in sorted(grouped.items())
-    ]
-    if not work:
-        return outcomes
-    redirect = sources.redirect_env(list(mirrors.values()))
-    results: dict[int, list[Outcome]] = {}
-    # Copier changes the working directory while it runs, so repositories are
-    # updated in worker processes, not threads.
-    with (
-        tempfile.TemporaryDirectory(prefix="naavre-copier-cache-") as copier_caches,
-        ProcessPoolExecutor(
-            max_workers=max(1, min(jobs or os.cpu_count() or 1, len(work))),
-            initializer=_start_worker,
-            initargs=(redirect, copier_caches),
-        ) as pool,
-    ):
-        futures = {pool.submit(update_repository, job): index for index, job in enumerate(work)}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            if on_done:
-                on_done(results[futures[future]])
-    return outcomes + [o for index in sorted(results) for o in results[index]]
+    return targets, source_errors, mirrors
 
 
-def _start_worker(redirect: dict[str, str], copier_caches: str) -> None:
-    """Point the worker's git at the template mirrors, and give it a Copier cache of its own.
-
-    Copier keeps a mirror of each remote template in its cache and fetches into
-    it on every use; two processes sharing one can see each other's half-made
-    worktrees ("bad object ... did not send all necessary objects").
-    """
-    os.environ.update(redirect)
-    os.environ["COPIER_CACHE_DIR"] = tempfile.mkdtemp(dir=copier_caches)
+def _finished(job: _Job, result: list[Outcome] | BaseException | None) -> list[Outcome]:
+    """A job's outcomes; ``skipped`` rows if it never started; ``failed`` if its worker died."""
+    if result is None:
+        return _rows(job.subprojects, Verdict.SKIPPED, _NOT_STARTED)
+    if isinstance(result, BaseException):
+        return _rows(job.subprojects, Verdict.FAILED, f"the worker process died: {one_line(repr(result))}")
+    return result
 
 
 def update_repository(job: _Job) -> list[Outcome]:
-    """Update the subprojects of one repository in a private clone, then apply or commit."""
+    """Update the subprojects of one repository in a private clone, then deliver (in a worker process)."""
     try:
-        return _update_repository(job)
+        with repository_lock(job.root):
+            return _update_repository(job)
+    except RepositoryBusy as busy:
+        return _rows(job.subprojects, Verdict.REFUSED, str(busy))
     except Exception as error:
-        return [
-            Outcome(_label(s.folder), "failed", s.answers.get("_commit"), message=_one_line(error))
-            for s in job.subprojects
-        ]
+        return _rows(job.subprojects, Verdict.FAILED, one_line(str(error) or error.__class__.__name__))
 
 
 def _update_repository(job: _Job) -> list[Outcome]:
     root = job.root
-    dirty = git(root, "status", "--porcelain", "-z", "--untracked-files=all").split("\0")[:-1]
-    if dirty:
-        more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
-        reason = f"the working tree has uncommitted changes: {dirty[0][3:]}{more}"
-        return [
-            Outcome(_label(s.folder), "refused", s.answers.get("_commit"), message=reason)
-            for s in job.subprojects
-        ]
+    if reason := refusal_reason(root, job.subprojects):
+        return _rows(job.subprojects, Verdict.REFUSED, reason)
     head = git(root, "rev-parse", "--verify", "HEAD")
     with tempfile.TemporaryDirectory(prefix="naavre-update-") as tmp:
+        # A Copier cache of its own: two processes sharing one see each other's
+        # half-made checkouts; inside the job's folder, it goes when the job does.
+        os.environ["COPIER_CACHE_DIR"] = str(Path(tmp) / "copier-cache")
         clone = Path(tmp) / "clone"
         git(Path(tmp), "clone", "--quiet", "--shared", "--no-checkout", str(root), str(clone))
         git(clone, "checkout", "--quiet", "--detach", head)
-        outcomes = [_update_subproject(clone, root, sub, job) for sub in job.subprojects]
-        try:
-            _deliver(clone, root, outcomes, job)
-        except (GitError, github.GitHubError) as error:
-            for outcome in outcomes:
-                if outcome.verdict == "updated":
-                    outcome.verdict, outcome.message = "failed", _one_line(error)
+        done = [_update_subproject(clone, root, sub, job, Path(tmp)) for sub in job.subprojects]
+        outcomes = [outcome for outcome, _ in done]
+        if workers.stopping():  # interrupted, or the parent is gone: roll back, nothing has reached the repo
+            return _rows(job.subprojects, Verdict.SKIPPED, "stopped before delivery: the run was interrupted")
+        deliver(
+            clone, root, outcomes, {o.path: files for o, files in done if files}, job.options, job.mirrors
+        )
     return outcomes
 
 
-def _update_subproject(clone: Path, root: Path, sub: Subproject, job: _Job) -> Outcome:
+def _update_subproject(
+    clone: Path, root: Path, sub: Subproject, job: _Job, scratch: Path
+) -> tuple[Outcome, list[str]]:
+    """Run copier update for one subproject in the clone; its outcome, and the ignored files it adds."""
     outcome = Outcome(
-        _label(sub.folder), "failed", sub.answers.get("_commit"), source=sub.answers.get("_src_path")
+        _label(sub.folder), Verdict.FAILED, sub.answers.get("_commit"), source=sub.answers.get("_src_path")
     )
     if sub.error:
         outcome.message = sub.error
-        return outcome
+        return outcome, []
     src = sub.answers["_src_path"]
     if src in job.source_errors:
         outcome.message = job.source_errors[src]
-        return outcome
+        return outcome, []
     target = job.targets[src]
     outcome.to_version = target
     if outcome.from_version == target:
-        outcome.verdict, outcome.message = "up-to-date", f"already on {target}"
-        return outcome
+        outcome.verdict, outcome.message = Verdict.UP_TO_DATE, f"already on {target}"
+        return outcome, []
     relative = sub.folder.relative_to(root)
     outcome.folder = relative.as_posix()
     try:
@@ -232,103 +254,50 @@ def _update_subproject(clone: Path, root: Path, sub: Subproject, job: _Job) -> O
             quiet=True,
             skip_if_exists=sub.project_owned(),
         )
+        changes = changed_paths(clone, relative)
+        # Copier deletes a file the new template drops even when the project
+        # changed it; that would lose a person's work, so it is a conflict.
+        lost = changes.deleted and changed_by_the_project(
+            clone, changes.deleted, _render_old(job.mirrors[src], sub, scratch / "old-render"), relative
+        )
     except Exception as error:
         restore(clone, relative)
-        outcome.message = f"copier update failed: {_one_line(error)}"
-        return outcome
-    changed, unmerged = changed_paths(clone, relative)
+        outcome.message = f"copier update failed: {one_line(str(error) or error.__class__.__name__)}"
+        return outcome, []
     conflicts = sorted(
-        set(unmerged) | {f for f in changed if f.endswith(".rej") or has_new_markers(clone, f)}
+        set(changes.unmerged)
+        | {f for f in changes.changed if f.endswith(".rej") or has_new_markers(clone, f)}
     )
     answers_file = (relative / sub.answers_path.name).as_posix()
-    if conflicts:
-        outcome.verdict, outcome.files = "conflict", conflicts
-        if job.options.keep_conflicts:
-            outcome.message = "conflict markers left in the working tree for you to resolve"
-        else:
+    if conflicts or lost:
+        outcome.verdict, outcome.files = Verdict.CONFLICT, sorted({*conflicts, *(lost or [])})
+        parts = [f"the new template deletes {', '.join(lost)}, which this repository changed"] if lost else []
+        if not job.options.keep_conflicts:
             restore(clone, relative)
-            outcome.message = (
-                "left untouched; rerun on this repository alone with --keep-conflicts to resolve"
-            )
-    elif changed == [answers_file] and only_commit_changed(clone, answers_file):
+            parts.append("left untouched; rerun on this repository alone with --keep-conflicts to resolve")
+        if job.options.keep_conflicts and lost:
+            git(clone, "checkout", "--quiet", "HEAD", "--", *lost)
+            parts.append("your version is kept for you to delete or keep")
+        if job.options.keep_conflicts and conflicts:
+            parts.append("conflict markers left in the working tree for you to resolve")
+        outcome.message = "; ".join(parts)
+        return outcome, []
+    if changes.changed == [answers_file] and only_commit_changed(clone, answers_file):
         restore(clone, relative)
-        outcome.verdict, outcome.message = "up-to-date", f"{target} changes nothing here"
-    else:
-        outcome.verdict, outcome.files = "updated", changed
-    return outcome
+        outcome.verdict, outcome.message = Verdict.UP_TO_DATE, f"{target} changes nothing here"
+        return outcome, []
+    outcome.verdict, outcome.files = Verdict.UPDATED, changes.changed
+    return outcome, changes.ignored
 
 
-def _deliver(clone: Path, root: Path, outcomes: list[Outcome], job: _Job) -> None:
-    """Bring the clone's result into the repository: a new branch, or the working tree."""
-    options = job.options
-    updated = [o for o in outcomes if o.verdict == "updated"]
-    kept = options.keep_conflicts and any(o.verdict == "conflict" for o in outcomes)
-    if options.dry_run:
-        for outcome in updated:
-            outcome.message = "dry run: nothing was written"
-        return
-    if not updated and not kept:
-        return
-    git(clone, "add", "--all")
-    if options.commit and not kept:
-        _commit_branch(clone, root, updated, job)
-        return
-    patch = clone.parent / "update.patch"
-    git(clone, "diff", "--cached", "--binary", f"--output={patch}", "HEAD")
-    # One `git apply` writes all of it or nothing.
-    git(root, "apply", "--binary", "--whitespace=nowarn", str(patch))
-    for outcome in updated:
-        outcome.message = "changes left uncommitted in the working tree"
-
-
-def _identity(root: Path) -> list[str]:
-    try:
-        name, email = git(root, "config", "user.name"), git(root, "config", "user.email")
-    except GitError:
-        name, email = FALLBACK_IDENTITY
-    return ["-c", f"user.name={name}", "-c", f"user.email={email}"]
-
-
-def _commit_branch(clone: Path, root: Path, updated: list[Outcome], job: _Job) -> None:
-    first = updated[0]
-    branch = f"{BRANCH_PREFIX}{first.to_version}"
-    if git(root, "branch", "--list", branch):
-        raise GitError(f"branch {branch} already exists; delete it or merge it first")
-    title = f"Update the naavre-scaffold template from {first.from_version} to {first.to_version}"
-    body = _description(updated, job)
-    git(clone, *_identity(root), "commit", "--quiet", "--no-verify", "-m", title, "-m", body)
-    git(root, "fetch", "--quiet", str(clone), f"HEAD:refs/heads/{branch}")
-    for outcome in updated:
-        outcome.branch, outcome.message = branch, f"committed on branch {branch}"
-    if not (job.options.push or job.options.pull_request):
-        return
-    try:
-        git(root, "push", "--quiet", "origin", f"refs/heads/{branch}:refs/heads/{branch}")
-    except GitError:
-        git(root, "branch", "--quiet", "-D", branch)  # nothing of the run stays behind
-        raise
-    for outcome in updated:
-        outcome.message = f"pushed branch {branch} to origin"
-    if job.options.pull_request:
-        try:
-            url = github.open_pull_request(root, branch, title, body)
-        except github.GitHubError as error:
-            git(root, "branch", "--quiet", "-D", branch)
-            raise github.GitHubError(f"pushed branch {branch}, but {error}") from None
-        for outcome in updated:
-            outcome.pull_request, outcome.message = url, f"opened {url}"
-
-
-def _description(updated: list[Outcome], job: _Job) -> str:
-    """The commit body and pull request text: template changes, then the files."""
-    lines: list[str] = []
-    for outcome in updated:
-        src = outcome.source or ""
-        where = "Template" if outcome.folder == "." else f"{outcome.folder}: template"
-        lines.append(f"{where} {src} from {outcome.from_version} to {outcome.to_version}.")
-        changes = job.mirrors[src].changes(outcome.from_version or "", outcome.to_version or "")
-        if changes:
-            lines += ["", "Template changes:", *(f"- {change}" for change in changes)]
-        lines += ["", "Files changed:", *(f"- {file}" for file in outcome.files), ""]
-    lines.append("Made by `naavre-scaffold update`.")
-    return "\n".join(lines)
+def _render_old(mirror: sources.Mirror, sub: Subproject, into: Path) -> Path:
+    """The template at the subproject's recorded version, rendered with its answers."""
+    copier.run_copy(
+        str(mirror.path),
+        into,
+        data={k: v for k, v in sub.answers.items() if not k.startswith("_")},
+        vcs_ref=sub.answers["_commit"],
+        defaults=True,
+        quiet=True,
+    )
+    return into

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import copier
+
 from naavre_scaffold.git import git
 from naavre_scaffold.template_source import bundled_root, template_files
 
@@ -51,3 +53,67 @@ def snapshot(repo: Path) -> dict[str, object]:
 def has_conflict_markers_in_history(repo: Path) -> bool:
     log = git(repo, "log", "--all", "-p", "--format=")
     return any(line[1:].startswith(("<<<<<<< ", ">>>>>>> ")) for line in log.splitlines())
+
+
+# A template small enough to update in a blink: the answers file and the files each test gives it.
+TINY_COPIER_YML = """\
+_subdirectory: project
+template:
+  type: str
+  default: service
+name:
+  type: str
+  default: tiny
+"""
+TINY_ANSWERS = "# Changes here will be overwritten by Copier\n{{ _copier_answers|to_nice_yaml -}}\n"
+
+
+def build_template(repo: Path, versions: dict[str, dict[str, str | None]]) -> Path:
+    """A git template repository with one tagged commit per version.
+
+    Each version lists the files of ``project/`` it changes from the one before:
+    text to write, or None to delete the file.
+    """
+    project = repo / "project"
+    project.mkdir(parents=True)
+    (repo / "copier.yml").write_text(TINY_COPIER_YML)
+    (project / "{{_copier_conf.answers_file}}.jinja").write_text(TINY_ANSWERS)
+    git(repo, "-c", "init.defaultBranch=main", "init", "--quiet")
+    for tag, files in versions.items():
+        for name, text in files.items():
+            if text is None:
+                (project / name).unlink()
+            else:
+                (project / name).parent.mkdir(parents=True, exist_ok=True)
+                (project / name).write_text(text)
+        commit_all(repo, f"Template {tag}")
+        git(repo, "tag", tag)
+    return repo
+
+
+def make_repo(template: Path, dest: Path, version: str, before_commit: dict[str, str] | None = None) -> Path:
+    """A repository rendered from ``template`` at ``version``, with ``before_commit`` files, committed."""
+    copier.run_copy(str(template), dest, vcs_ref=version, defaults=True, quiet=True)
+    for name, text in (before_commit or {}).items():
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        (dest / name).write_text(text)
+    git(dest, "-c", "init.defaultBranch=main", "init", "--quiet")
+    git(dest, "config", "user.name", "Test Person")
+    git(dest, "config", "user.email", "test@example.org")
+    commit_all(dest, "Made from the template")
+    return dest
+
+
+def snapshot_detached(repo: Path) -> dict[str, object]:
+    """``snapshot`` without the branch, for a repository whose HEAD may be detached (a rebase half-way)."""
+    files = {
+        p.relative_to(repo).as_posix(): p.read_bytes()
+        for p in sorted(repo.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(repo).parts
+    }
+    return {
+        "head": git(repo, "rev-parse", "HEAD"),
+        "refs": git(repo, "for-each-ref"),
+        "index": git(repo, "ls-files", "--stage"),
+        "files": files,
+    }

@@ -9,6 +9,7 @@ import yaml
 
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
+from naavre_scaffold.update import Options, update
 from tests.conftest import CURRENT_TIMEOUT, EXCLUDE_LINE, OLD_TIMEOUT
 from tests.helpers import commit_all, has_conflict_markers_in_history, replace_in, snapshot
 
@@ -156,8 +157,24 @@ def test_dry_run_writes_nothing(make_service, tmp_path: Path) -> None:
 
     assert code == 0
     assert rows["NaaVRE-dry-service"]["verdict"] == "updated"
-    assert "dry run" in rows["NaaVRE-dry-service"]["message"]
+    assert rows["NaaVRE-dry-service"]["message"].startswith("dry run: nothing was written")
     assert snapshot(repo) == before
+
+
+def test_dry_run_patch_applies_and_gives_the_update(make_service, tmp_path: Path) -> None:
+    repo = make_service("patch")
+    before = snapshot(repo)
+
+    (outcome,) = update([repo], Options(dry_run=True))
+
+    assert snapshot(repo) == before
+    patch = tmp_path / "update.patch"
+    patch.write_text(outcome.patch)
+    git(repo, "apply", "--check", str(patch))
+    git(repo, "apply", str(patch))
+    assert _answers(repo)["_commit"] == NEWEST
+    assert EXCLUDE_LINE in (repo / ".flake8").read_text()
+    assert (repo / ".dockerignore").is_file()
 
 
 def test_commit_makes_a_branch_and_leaves_the_current_one(make_service, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import copier
 
-from naavre_scaffold import sources, workers
+from naavre_scaffold import github, sources, workers
 from naavre_scaffold.clone import (
     changed_by_the_project,
     changed_paths,
@@ -85,8 +85,10 @@ def update(
     folders = list(dict.fromkeys(_folder(path) for path in paths))
     if options.keep_conflicts and (len(folders) != 1 or len(find_subprojects(folders[0])) > 1):
         raise UsageError("--keep-conflicts", "works on a single repository with a single answers file")
-    if options.pull_request and not (os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")):
-        raise UsageError("--pr", "needs a GitHub token in the GITHUB_TOKEN environment variable")
+    if options.pull_request and not github.token():
+        raise UsageError(
+            "--pr", "needs a GitHub token: set GITHUB_TOKEN or GH_TOKEN, or log in with gh auth login"
+        )
     outcomes, grouped = _discover(folders)
     try:
         targets, source_errors, mirrors = _fetch_sources(grouped, options)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from naavre_scaffold import __version__
 from naavre_scaffold.git import git
 from naavre_scaffold.new import create
-from naavre_scaffold import __version__
 from naavre_scaffold.template_source import TemplateSource, bundled_snapshot
 from tests.helpers import SERVICE, commit_all, copy_template, replace_in
 

@@ -31,6 +31,9 @@ class HelpFormatter(argparse.HelpFormatter):
         width = min(shutil.get_terminal_size((80, 24)).columns, 100)
         super().__init__(prog, width=width, max_help_position=28)
 
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         paragraphs = []
         for block in textwrap.dedent(text).strip("\n").split("\n\n"):
@@ -90,7 +93,7 @@ def add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json",
         metavar="FILE",
-        help="also write the report as JSON to FILE ('-' for standard output, which then holds only the JSON)",
+        help="also write the report as JSON to FILE ('-': standard output, which then holds only the JSON)",
     )
 
 

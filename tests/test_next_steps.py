@@ -74,8 +74,8 @@ def test_the_python_line_is_printed_as_a_command(tmp_path: Path) -> None:
         "python_version": "3.99",
         "github_org": "MyOrg",
         "repo_name": "NaaVRE-qc-service",
-        "image": "ghcr.io/myorg/naavre-qc-service",
-        "chart_repository": "oci://ghcr.io/myorg/charts",
+        "service_image": "ghcr.io/myorg/naavre-qc-service",
+        "service_chart_repository": "oci://ghcr.io/myorg/charts",
     }
 
     commands = printed_commands(service(folder, answers))

@@ -23,6 +23,7 @@ from copier.errors import DirtyLocalWarning
 from naavre_scaffold import _copier
 from naavre_scaffold.errors import ScaffoldError, UsageError
 from naavre_scaffold.git import init_and_commit
+from naavre_scaffold.prompts import readable_prompts
 from naavre_scaffold.template_source import TemplateSource, bundled_source, questions_root, read_questions
 from naavre_scaffold.templates import template_kind
 
@@ -141,7 +142,7 @@ def create(
 
 def _render(source: TemplateSource, dest: Path, answers: Mapping[str, Any], defaults: bool) -> Worker:
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), readable_prompts():
             # A checkout's uncommitted changes are rendered on purpose, and the version line says so.
             warnings.simplefilter("ignore", DirtyLocalWarning)
             return copier.run_copy(

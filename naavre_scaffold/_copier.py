@@ -5,19 +5,21 @@ tag, or telling a rejected answer apart from other errors. These come from
 Copier's own modules, so that naavre-scaffold reads a template exactly as Copier
 does (``!include``, merged documents, PEP 440 tags). They are private to Copier:
 the package pins the Copier versions they were tested with (9.19), and
-``tests/test_copier_contract.py`` fails loudly if one of them moves.
+a test in ``tests/test_templates.py`` fails loudly if one of them moves.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from copier._template import filter_config, load_template_config
+from copier._vcs import CACHE_DIR_ENV_VAR as COPIER_CACHE_VARIABLE
 from copier._vcs import get_latest_tag
 from plumbum import local
 
@@ -55,22 +57,17 @@ def usage_error_from(error: ValueError) -> UsageError | None:
 
 
 @contextmanager
-def git_redirect(url: str, to: Path) -> Iterator[None]:
-    """While active, git (Copier's too) fetches ``url`` from the local repository ``to``.
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in the environment of this process and of the git that Copier runs.
 
-    Copier then records ``url`` as ``_src_path``, exactly as if it had fetched from
-    there. plumbum, which Copier runs git through, keeps its own copy of the
-    environment, so both are set.
+    plumbum, which Copier runs git through, copies the environment when it is
+    imported, so ``os.environ`` alone would not reach it. Processes forked while
+    this is active inherit both. On exit, both are as they were.
     """
-    redirect = {
-        "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": f"url.{to.resolve().as_uri()}.insteadOf",
-        "GIT_CONFIG_VALUE_0": url,
-    }
-    saved = {key: os.environ.get(key) for key in redirect}
-    os.environ.update(redirect)
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
     try:
-        with local.env(**redirect):
+        with local.env(**values):
             yield
     finally:
         for key, value in saved.items():
@@ -78,3 +75,22 @@ def git_redirect(url: str, to: Path) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextmanager
+def git_redirect(url: str, to: Path) -> Iterator[None]:
+    """While active, git (Copier's too) fetches ``url`` from the local repository ``to``.
+
+    Copier then records ``url`` as ``_src_path``, exactly as if it had fetched from
+    there. Copier's own mirror cache is a fresh one for this run: runs sharing it
+    race on its checkouts.
+    """
+    with tempfile.TemporaryDirectory(prefix="naavre-copier-cache-") as cache:
+        redirect = {
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": f"url.{to.resolve().as_uri()}.insteadOf",
+            "GIT_CONFIG_VALUE_0": url,
+            COPIER_CACHE_VARIABLE: cache,
+        }
+        with environment(redirect):
+            yield

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import copier
 
-from naavre_scaffold import github, sources, workers
+from naavre_scaffold import _copier, github, sources, workers
 from naavre_scaffold.clone import (
     changed_by_the_project,
     changed_paths,
@@ -102,7 +101,7 @@ def update(
     ]
     if not work:
         return outcomes
-    with _environment(sources.redirect_env(list(mirrors.values()))):  # the workers inherit it
+    with _copier.environment(sources.redirect_env(list(mirrors.values()))):  # the workers inherit it
         results, interrupted = workers.run_all(
             work,
             update_repository,
@@ -117,21 +116,6 @@ def update(
 
 
 _NOT_STARTED = "not started: the run was interrupted"
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """``values`` in the environment while the workers start; the caller's environment as it was after."""
-    before = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in before.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _folder(path: Path) -> Path:

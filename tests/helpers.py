@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import copier
@@ -117,3 +122,33 @@ def snapshot_detached(repo: Path) -> dict[str, object]:
         "index": git(repo, "ls-files", "--stage"),
         "files": files,
     }
+
+
+@contextmanager
+def git_daemon(base: Path, log: Path) -> Iterator[str]:
+    """Serve the repositories under ``base`` over git:// on 127.0.0.1; yields the base URL.
+
+    ``--verbose`` makes the daemon log one "Request upload-pack" line per fetch or clone.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = ["git", "daemon", "--verbose", "--export-all", "--reuseaddr", f"--base-path={base}"]
+    with log.open("wb") as output:
+        daemon = subprocess.Popen(
+            [*command, "--listen=127.0.0.1", f"--port={port}"], stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            assert daemon.poll() is None, f"git daemon exited: {log.read_text()}"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "git daemon did not start in 10 s"
+                time.sleep(0.05)
+        yield f"git://127.0.0.1:{port}"
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)

@@ -82,9 +82,14 @@ def _uncommitted_template_update(root: Path, subprojects: list[Subproject]) -> t
             committed = yaml.safe_load(git(root, "show", f"HEAD:{relative}")) or {}
         except (GitError, yaml.YAMLError):
             continue
-        if not isinstance(committed, dict):
+        # Read now, not at discovery: another run may have delivered since.
+        try:
+            current = yaml.safe_load(sub.answers_path.read_text()) or {}
+        except (OSError, yaml.YAMLError):
             continue
-        before, after = committed.get("_commit"), sub.answers.get("_commit")
+        if not isinstance(committed, dict) or not isinstance(current, dict):
+            continue
+        before, after = committed.get("_commit"), current.get("_commit")
         if before and after and before != after:
             return str(before), str(after)
     return None

@@ -8,7 +8,9 @@ mirror, so the answers files keep recording the real ``_src_path``.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,15 +56,29 @@ class Mirror:
 
 
 def fetch(src_path: str) -> Mirror:
-    """Create or refresh the mirror of ``src_path`` (one network fetch)."""
+    """Create or refresh the mirror of ``src_path`` (one network fetch).
+
+    Runs at once take turns on a mirror (an ``flock`` the kernel releases if a run
+    dies); a mirror left half-cloned by a killed run is cloned again.
+    """
     digest = hashlib.sha256(src_path.encode()).hexdigest()[:16]
     path = cache_dir() / "mirrors" / f"{digest}.git"
-    if (path / "HEAD").is_file():
-        git(path, "remote", "update", "--prune")
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        git(path.parent, "clone", "--quiet", "--mirror", src_path, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (path / "HEAD").is_file() and _is_mirror(path):
+            git(path, "remote", "update", "--prune")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+            git(path.parent, "clone", "--quiet", "--mirror", src_path, str(path))
     return Mirror(src_path, path)
+
+
+def _is_mirror(path: Path) -> bool:
+    try:
+        return git(path, "rev-parse", "--is-bare-repository") == "true"
+    except GitError:
+        return False
 
 
 def redirect_env(mirrors: list[Mirror]) -> dict[str, str]:

@@ -6,6 +6,7 @@ The template is served by a real `git daemon`, whose log counts every fetch.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from copier._vcs import CACHE_DIR_ENV_VAR
 
+from naavre_scaffold import sources
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
 from naavre_scaffold.new import create
@@ -72,3 +74,14 @@ def test_new_leaves_copiers_shared_cache_alone(tmp_path: Path) -> None:
     for name in ("first", "second", "third"):
         assert (tmp_path / f"NaaVRE-{name}-service" / ".copier-answers.yml").is_file()
     assert not shared.exists() or not any(shared.iterdir())
+
+
+def test_a_mirror_left_half_made_is_cloned_again(template_versions: Path) -> None:
+    src = str(template_versions)
+    broken = sources.fetch(src).path
+    shutil.rmtree(broken / "objects")  # as a run killed mid-clone leaves it
+
+    mirror = sources.fetch(src)
+
+    assert mirror.path == broken
+    assert mirror.newest_tag() == "v1.1.1"

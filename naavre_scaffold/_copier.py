@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from copier._template import filter_config, load_template_config
-from copier._vcs import CACHE_DIR_ENV_VAR as COPIER_CACHE_VARIABLE
 from copier._vcs import get_latest_tag
 from plumbum import local
 
 from naavre_scaffold.errors import UsageError
+
+COPIER_CACHE_VARIABLE = "COPIER_CACHE_DIR"  # where Copier keeps its mirrors of remote templates
 
 # How Copier words a rejected answer: a validator's message, or a value not among the choices.
 # Copier raises a plain ValueError for both, so its text is the only handle.

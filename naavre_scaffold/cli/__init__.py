@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK (tells argcomplete this command completes itself)
 """The ``naavre-scaffold`` command: one module per subcommand, errors handled once, here.
 
 Each subcommand module has ``add(commands)``, which declares its arguments and sets
@@ -94,4 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> None:
     """Console-script entry point."""
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions; argcomplete answers and exits
+        import argcomplete
+
+        argcomplete.autocomplete(parser())
     sys.exit(main())

@@ -15,6 +15,7 @@ import yaml
 from naavre_scaffold.cli._common import add_command, add_quiet, add_vcs_ref
 from naavre_scaffold.errors import EXIT_OK, UsageError
 from naavre_scaffold.new import create
+from naavre_scaffold.prompts import NO_TERMINAL_NOTICE
 from naavre_scaffold.template_source import bundled_root, read_questions, resolve
 from naavre_scaffold.templates import TEMPLATES
 
@@ -150,11 +151,7 @@ def run(args: argparse.Namespace) -> int:
     source = resolve(args.template_source, args.vcs_ref)
     interactive = not args.defaults and sys.stdin.isatty()
     if not interactive and not args.defaults and not args.quiet:
-        print(
-            "naavre-scaffold new: no terminal to ask in; unanswered questions take their defaults "
-            "(pass --defaults to silence this)",
-            file=sys.stderr,
-        )
+        print(f"naavre-scaffold new: {NO_TERMINAL_NOTICE}", file=sys.stderr)
     repo = create(
         args.template,
         args.name,

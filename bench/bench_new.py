@@ -1,9 +1,11 @@
 """Time `naavre-scaffold new service` against plain `copier copy` of the same template.
 
 Both sides are run as commands, from the same local git repository of the
-template, several times each; the script prints the median wall times, their
-ratio (goal: at most 1.2) and whether both sides rendered the same files. A third
-row times the default path, `new` from the bundled template (not in the ratio).
+template, several times each, both quiet (`new -q`, `copier copy --quiet`); the
+script prints the median wall times, their ratio (goal: at most 1.2) and whether
+both sides rendered the same files. Two more rows, not in the ratio, time the
+default path (`new` from the bundled template) and `new` printing its next steps,
+which asks uv which Pythons are installed.
 
     python bench/bench_new.py [--runs 7]
 """
@@ -53,7 +55,7 @@ def main() -> None:
     os.environ["NAAVRE_SCAFFOLD_CACHE"] = str(work / "cache")
     template = str(bundled_snapshot())
     bindir = Path(sys.executable).parent
-    new_service = [str(bindir / "naavre-scaffold"), "new", "service", "bench", "--defaults"]
+    new_service = [str(bindir / "naavre-scaffold"), "new", "service", "bench", "--defaults", "-q"]
     sides: dict[str, Callable[[Path], list[str]]] = {
         "naavre-scaffold new": lambda dest: [
             *new_service,
@@ -65,6 +67,7 @@ def main() -> None:
         "copier copy": lambda dest: [str(bindir / "copier"), "copy", *COPIER_ANSWERS, template, str(dest)],
         # The default path: the bundled template, its cached snapshot found by content hash.
         "new, bundled template": lambda dest: [*new_service, "--dest", str(dest)],
+        "new, with next steps": lambda dest: [*new_service[:-1], "--dest", str(dest)],
     }
     times: dict[str, list[float]] = {label: [] for label in sides}
     try:

@@ -18,13 +18,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from naavre_scaffold import __version__
 from naavre_scaffold.errors import GitError, GitHubError, one_line
 from naavre_scaffold.git import git
+
+if TYPE_CHECKING:  # httpx itself is imported on first use: every command would pay for it at start
+    import httpx
 
 # GitHub Actions sets GITHUB_API_URL (it differs on GitHub Enterprise).
 DEFAULT_API_URL = "https://api.github.com"
@@ -171,6 +172,8 @@ def deadline() -> float:
 
 
 def _request(method: str, url: str, headers: dict[str, str], **kwargs: Any) -> httpx.Response:
+    import httpx
+
     seconds = deadline()
     timeout = httpx.Timeout(min(10.0, seconds), read=seconds)
     with _watchdog(seconds) as (trace, expired):

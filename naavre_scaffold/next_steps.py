@@ -31,20 +31,35 @@ def _yaml(data: object) -> str:
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=1000)
 
 
-def _python_installed(uv: str, request: str, folder: Path) -> bool:
-    """Whether uv finds an installed Python for ``request`` (a version or specifier), downloading nothing."""
-    try:
-        found = subprocess.run(
-            [uv, "python", "find", "--no-python-downloads", request],
-            cwd=folder,
-            env=tool_env(),
-            capture_output=True,
-            check=False,
-            timeout=_UV_FIND_TIMEOUT_SECONDS,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return found.returncode == 0
+def _pythons_installed(uv: str, requests: list[str], folder: Path) -> list[bool]:
+    """For each request (a version or specifier): does uv find an installed Python, downloading nothing?
+
+    The probes run at once: each can take a few tenths of a second (uv asks every
+    interpreter on PATH its version), and they come after the render.
+    """
+    probes = []
+    for request in requests:
+        try:
+            probes.append(
+                subprocess.Popen(
+                    [uv, "python", "find", "--no-python-downloads", request],
+                    cwd=folder,
+                    env=tool_env(),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        except OSError:
+            probes.append(None)
+    found = []
+    for probe in probes:
+        try:
+            found.append(probe is not None and probe.wait(timeout=_UV_FIND_TIMEOUT_SECONDS) == 0)
+        except subprocess.TimeoutExpired:
+            probe.kill()
+            probe.wait()
+            found.append(False)
+    return found
 
 
 def python_choice(path: Path, wanted: str) -> str | None:
@@ -62,7 +77,10 @@ def python_choice(path: Path, wanted: str) -> str | None:
         requires = tomllib.loads((path / "pyproject.toml").read_text())["project"]["requires-python"]
     except (OSError, KeyError, tomllib.TOMLDecodeError):
         return None
-    if uv is None or _python_installed(uv, wanted, path) or not _python_installed(uv, requires, path):
+    if uv is None:
+        return None
+    wanted_found, requires_found = _pythons_installed(uv, [wanted, requires], path)
+    if wanted_found or not requires_found:
         return None
     return (
         f"export UV_PYTHON={shlex.quote(requires)}"

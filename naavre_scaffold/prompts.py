@@ -48,7 +48,7 @@ COPIER_PROMPT = "unsafe_prompt"
 
 # Said (after "naavre-scaffold new: ") when stdin is not a terminal and --defaults was not given.
 NO_TERMINAL_NOTICE = (
-    "no terminal to ask in; unanswered questions take their defaults (pass --defaults to silence this)"
+    "no terminal to ask in, so unanswered questions took their defaults (pass --defaults to silence this)"
 )
 
 # Question types whose re-asked prompt starts from what the person typed.

@@ -247,4 +247,20 @@ def test_says_when_defaults_are_used_without_a_terminal(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "no terminal to ask in; unanswered questions take their defaults" in done.stderr
+    assert "no terminal to ask in, so unanswered questions took their defaults" in done.stderr
+
+
+def test_an_error_without_a_terminal_is_still_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [COMMAND, "new", "service", "aa", "-d", "name=bb"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "naavre-scaffold new: error: name: given twice: 'aa' as an argument and 'bb' as -d name=..."
+    ]
+    assert list(tmp_path.iterdir()) == []

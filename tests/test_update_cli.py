@@ -252,3 +252,10 @@ def test_interrupt_reports_what_happened_and_exits_130(make_service, tmp_path: P
         if verdict == "skipped":
             assert snapshot(tmp_path / "fleet" / name) == before[name]
     assert "skipped" in out.splitlines()[-1]
+
+
+@pytest.mark.parametrize("command", ["check", "verify"])
+def test_missing_path_names_the_command(command: str, tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "nonexistent"
+    assert main([command, str(missing)]) == 2
+    assert capsys.readouterr().err == f"naavre-scaffold {command}: error: path: {missing} does not exist\n"

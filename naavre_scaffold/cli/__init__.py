@@ -24,6 +24,7 @@ from naavre_scaffold.cli._common import HelpFormatter
 from naavre_scaffold.errors import EXIT_INTERRUPTED, EXIT_TOOL, EXIT_USAGE, ScaffoldError, one_line
 
 SUBCOMMANDS = (new, update, check, verify)
+_COMMAND_NAMES = {module.__name__.rsplit(".", 1)[1] for module in SUBCOMMANDS}
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a process that SIGPIPE ended
 
 
@@ -59,9 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``naavre-scaffold``; returns the exit code."""
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _terminate)
-    command = None
+    words = sys.argv[1:] if argv is None else list(argv)
+    # Known before parsing: an argument type (an existing folder) may fail while argparse reads it.
+    command = next((word for word in words if word in _COMMAND_NAMES), None)
     try:
-        args, stray = parser().parse_known_args(argv)
+        args, stray = parser().parse_known_args(words)
         command = args.command
         if stray:
             args.parser.error(f"unrecognized arguments: {' '.join(stray)}")

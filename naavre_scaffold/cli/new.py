@@ -150,8 +150,6 @@ def run(args: argparse.Namespace) -> int:
     data = _data_file(args.data_file) | dict(args.data)
     source = resolve(args.template_source, args.vcs_ref)
     interactive = not args.defaults and sys.stdin.isatty()
-    if not interactive and not args.defaults and not args.quiet:
-        print(f"naavre-scaffold new: {NO_TERMINAL_NOTICE}", file=sys.stderr)
     repo = create(
         args.template,
         args.name,
@@ -161,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
         defaults=not interactive,
         pretend=args.pretend,
     )
+    if not interactive and not args.defaults and not args.quiet:  # after the checks: an error stays one line
+        print(f"naavre-scaffold new: {NO_TERMINAL_NOTICE}", file=sys.stderr)
     if args.pretend:
         print(f"Would create {repo.path} from {source.label}, with {len(repo.files)} files:")
         print("\n".join(f"  {file}" for file in repo.files))

@@ -26,8 +26,6 @@ from pathlib import Path
 
 from naavre_scaffold.template_source import bundled_snapshot
 
-COPIER_ANSWERS = ["--defaults", "--quiet", "-d", "template=service", "-d", "name=bench"]
-
 
 def _timed(args: list[str]) -> float:
     start = time.perf_counter()
@@ -46,32 +44,24 @@ def _same_files(left: Path, right: Path) -> bool:
     return True
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7, help="runs per side (default 7)")
-    args = parser.parse_args()
-
+def compare_with_copier(template_name: str, runs: int) -> None:
+    """Time ``new <template_name>`` against ``copier copy`` and print the rows and their ratio."""
     work = Path(tempfile.mkdtemp(prefix="bench-new-"))
     os.environ["NAAVRE_SCAFFOLD_CACHE"] = str(work / "cache")
     template = str(bundled_snapshot())
     bindir = Path(sys.executable).parent
-    new_service = [str(bindir / "naavre-scaffold"), "new", "service", "bench", "--defaults", "-q"]
+    new = [str(bindir / "naavre-scaffold"), "new", template_name, "bench", "--defaults", "-q"]
+    copier_answers = ["--defaults", "--quiet", "-d", f"template={template_name}", "-d", "name=bench"]
     sides: dict[str, Callable[[Path], list[str]]] = {
-        "naavre-scaffold new": lambda dest: [
-            *new_service,
-            "--template-source",
-            template,
-            "--dest",
-            str(dest),
-        ],
-        "copier copy": lambda dest: [str(bindir / "copier"), "copy", *COPIER_ANSWERS, template, str(dest)],
+        "naavre-scaffold new": lambda dest: [*new, "--template-source", template, "--dest", str(dest)],
+        "copier copy": lambda dest: [str(bindir / "copier"), "copy", *copier_answers, template, str(dest)],
         # The default path: the bundled template, its cached snapshot found by content hash.
-        "new, bundled template": lambda dest: [*new_service, "--dest", str(dest)],
-        "new, with next steps": lambda dest: [*new_service[:-1], "--dest", str(dest)],
+        "new, bundled template": lambda dest: [*new, "--dest", str(dest)],
+        "new, with next steps": lambda dest: [*new[:-1], "--dest", str(dest)],
     }
     times: dict[str, list[float]] = {label: [] for label in sides}
     try:
-        for run in range(args.runs):
+        for run in range(runs):
             for label, command in sides.items():
                 times[label].append(_timed(command(work / f"{label}-{run}")))
         same = _same_files(work / "naavre-scaffold new-0", work / "copier copy-0")
@@ -81,10 +71,16 @@ def main() -> None:
     for label, measured in times.items():
         spread = f"min {min(measured):.3f}, max {max(measured):.3f}"
         print(f"{label + ':':<26}median {statistics.median(measured):.3f} s ({spread})")
-    print(f"runs per side:            {args.runs}")
+    print(f"runs per side:            {runs}")
     ratio = statistics.median(times["naavre-scaffold new"]) / statistics.median(times["copier copy"])
     print(f"ratio new / copier copy:  {ratio:.2f} (goal <= 1.2)")
     print(f"same rendered files:      {same}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs per side (default 7)")
+    compare_with_copier("service", parser.parse_args().runs)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ that ``new`` prints, as a developer would paste them into a shell.
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -115,3 +117,69 @@ Then deploy it with NaaVRE-helm. In naavre/Chart.yaml, under dependencies:
 {_indent(values)}And in the NaaVRE-helm checkout:
   ./deploy.sh dependency-update
 """
+
+
+def jupyterlab(path: Path, a: Mapping[str, Any]) -> str:
+    """Next steps for a new JupyterLab extension, with the lines to add to the flavors and NaaVRE-helm."""
+    npm = a["jupyterlab_npm_name"]
+    dist = a["repo_name"]
+    version = _package_version(path)
+    server_lines = (
+        "  jupyter server extension list  # lists "
+        f"{a['jupyterlab_python_package']} enabled, OK\n  pytest {a['jupyterlab_python_package']}\n"
+        if a["kind"] == "frontend-and-server"
+        else ""
+    )
+    root_flag = "  # as root, add --allow-root" if _is_root() else ""
+    text = f"""Next steps (the commands need Python >= 3.11 and Node.js >= 20).
+
+Build and test the extension, install it in development mode, then try it in JupyterLab:
+  cd {shlex.quote(str(path))}
+  python3 -m venv .venv
+  source .venv/bin/activate
+  pip install -e '.[dev]'
+  jlpm install
+  jlpm build
+  jlpm test
+  jupyter labextension develop . --overwrite
+  jupyter labextension list  # lists {npm} v{version} enabled OK
+{server_lines}  jupyter lab{root_flag}
+
+Push it to GitHub:
+  git remote add origin git@github.com:{a["github_org"]}/{a["repo_name"]}.git
+  git push -u origin main
+Before the first release: on PyPI, add a trusted publisher for {dist} (workflow
+release.yml, environment pypi). npm accepts a trusted publisher only for a package
+that exists, so publish {npm} once by hand (jlpm build:prod, then npm publish --access
+public), then add the trusted publisher for release.yml in its npm settings.
+Then publish a GitHub release tagged v{version} (the version in package.json): one
+build publishes {dist} {version} to PyPI and {npm} {version} to npm.
+
+Then ship it in the NaaVRE Jupyter image. In the flavors repository, docker/jupyter.requirements.txt:
+    {dist}=={version}
+"""
+    if a.get("service") and a.get("has_settings"):
+        overrides = json.dumps(
+            {
+                a["jupyterlab_plugin_id"]: {
+                    a["jupyterlab_service_setting"]: f"https://<host>{a['jupyterlab_service_path']}"
+                }
+            },
+            indent=2,
+        )
+        text += f"""In NaaVRE-helm, add the service's URL on your deployment to JupyterHub's overrides.json
+(singleuser.extraFiles), and the extension to setup_virtual_lab.sh so each lab sets virtualLab:
+{_indent(overrides)}
+"""
+    return text
+
+
+def _package_version(path: Path) -> str:
+    try:
+        return str(json.loads((path / "package.json").read_text())["version"])
+    except (OSError, KeyError, ValueError):
+        return "0.1.0"
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0

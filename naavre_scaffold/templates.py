@@ -43,6 +43,13 @@ TEMPLATES: dict[str, TemplateKind] = {
             next_steps=next_steps.service,
             expected_checks=frozenset({"helm", "dockerfile", "workflows", "python"}),
         ),
+        TemplateKind(
+            name="jupyterlab",
+            summary="NaaVRE JupyterLab extension: plugin, optional server extension, PyPI and npm release",
+            destination="NaaVRE-{name}-jupyterlab",
+            next_steps=next_steps.jupyterlab,
+            expected_checks=frozenset({"workflows", "jupyterlab"}),
+        ),
     )
 }
 

@@ -56,7 +56,8 @@ def _questions_help(template: str) -> list[str]:
         context[key] = _shown_default(default, context) if default is not None else ""
         text = question.get("help", "")
         if default is not None:
-            text += f" (default: {context[key]})"
+            shown = {"": "empty", "True": "yes", "False": "no"}.get(str(context[key]), context[key])
+            text += f" (default: {shown})"
         if choices := question.get("choices"):
             values = choices.values() if isinstance(choices, dict) else choices
             text += f" (one of: {', '.join(map(str, values))})"
@@ -83,6 +84,8 @@ def _epilog() -> str:
         "      creates ./NaaVRE-data-quality-service, a git repository with one commit",
         "  naavre-scaffold new service qc -d port=8080 --pretend",
         "      lists the files it would write, and writes nothing",
+        "  naavre-scaffold new jupyterlab my-tool -d service=containerizer --defaults",
+        "      creates ./NaaVRE-my-tool-jupyterlab, an extension that calls the containerizer service",
     ]
     return "\n".join(lines)
 

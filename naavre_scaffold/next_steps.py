@@ -120,53 +120,47 @@ Then deploy it with NaaVRE-helm. In naavre/Chart.yaml, under dependencies:
 
 
 def jupyterlab(path: Path, a: Mapping[str, Any]) -> str:
-    """Next steps for a new JupyterLab extension, with the lines to add to the flavors and NaaVRE-helm."""
+    """Next steps for a new JupyterLab extension, with the lines to add to the flavors and NaaVRE-helm.
+
+    The commands are those of the generated README's "Develop" and "Test" sections.
+    """
     npm = a["jupyterlab_npm_name"]
+    package = a["jupyterlab_python_package"]
     dist = a["repo_name"]
     version = _package_version(path)
-    server_lines = (
-        "  jupyter server extension list  # lists "
-        f"{a['jupyterlab_python_package']} enabled, OK\n  pytest {a['jupyterlab_python_package']}\n"
-        if a["kind"] == "frontend-and-server"
-        else ""
-    )
+    server = a["kind"] == "frontend-and-server"
+    enable = f"  jupyter server extension enable {package}\n" if server else ""
+    listed = f"  jupyter server extension list  # lists {package} enabled, OK\n" if server else ""
     root_flag = "  # as root, add --allow-root" if _is_root() else ""
-    text = f"""Next steps (the commands need Python >= 3.11 and Node.js >= 20).
+    text = f"""Next steps (the commands need Python >= 3.10 and Node.js >= 20; jlpm comes with JupyterLab).
 
-Build and test the extension, install it in development mode, then try it in JupyterLab:
+Install it in development mode, build and test it, then try it in JupyterLab:
   cd {shlex.quote(str(path))}
   python3 -m venv .venv
   source .venv/bin/activate
-  pip install -e '.[dev]'
+  pip install 'jupyterlab>=4.6,<5'
   jlpm install
-  jlpm build
-  jlpm test
+  pip install -e '.[test]'
   jupyter labextension develop . --overwrite
+{enable}  jlpm build
+  jlpm test
+  pytest
   jupyter labextension list  # lists {npm} v{version} enabled OK
-{server_lines}  jupyter lab{root_flag}
+{listed}  jupyter lab{root_flag}
 
 Push it to GitHub:
   git remote add origin git@github.com:{a["github_org"]}/{a["repo_name"]}.git
   git push -u origin main
-Before the first release: on PyPI, add a trusted publisher for {dist} (workflow
-release.yml, environment pypi). npm accepts a trusted publisher only for a package
-that exists, so publish {npm} once by hand (jlpm build:prod, then npm publish --access
-public), then add the trusted publisher for release.yml in its npm settings.
-Then publish a GitHub release tagged v{version} (the version in package.json): one
-build publishes {dist} {version} to PyPI and {npm} {version} to npm.
+Before the first release, add trusted publishers (the README's "Release" says how): on
+PyPI for {dist}, on npm for {npm}. Then publish a GitHub release tagged
+v{version} (the version in package.json): one build goes to PyPI and to npm.
 
 Then ship it in the NaaVRE Jupyter image. In the flavors repository, docker/jupyter.requirements.txt:
     {dist}=={version}
 """
     if a.get("service") and a.get("has_settings"):
-        overrides = json.dumps(
-            {
-                a["jupyterlab_plugin_id"]: {
-                    a["jupyterlab_service_setting"]: f"https://<host>{a['jupyterlab_service_path']}"
-                }
-            },
-            indent=2,
-        )
+        url = f"https://<host>{a['jupyterlab_service_path']}"
+        overrides = json.dumps({a["jupyterlab_plugin_id"]: {a["jupyterlab_service_setting"]: url}}, indent=2)
         text += f"""In NaaVRE-helm, add the service's URL on your deployment to JupyterHub's overrides.json
 (singleuser.extraFiles), and the extension to setup_virtual_lab.sh so each lab sets virtualLab:
 {_indent(overrides)}

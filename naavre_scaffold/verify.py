@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from naavre_scaffold.checks import CheckResult, dockerfile, helm, python, workflows
+from naavre_scaffold.checks import CheckResult, dockerfile, helm, jupyterlab, python, workflows
 from naavre_scaffold.errors import UsageError
 
 # Check kind -> the module function that finds and checks its artifacts in a repo,
@@ -16,6 +16,7 @@ CHECKS: dict[str, Callable[[Path], Iterator[CheckResult]]] = {
     "dockerfile": dockerfile.checks,
     "workflows": workflows.checks,
     "python": python.checks,
+    "jupyterlab": jupyterlab.checks,
 }
 
 
@@ -29,8 +30,10 @@ def verify(
 
     Helm charts (lint, render with several values sets, kubernetes-validate
     --strict), Dockerfiles (hadolint), GitHub workflows (actionlint, zizmor,
-    check-jsonschema) and the Python test suite (uv). One line per check, shown as
-    soon as that check finishes, then a summary line.
+    check-jsonschema), the Python test suite (uv) and JupyterLab extensions (jlpm
+    install, build and test, the wheel, its install into a throwaway prefix, and a
+    JupyterLab server that loads it). One line per check, shown as soon as that
+    check finishes, then a summary line.
 
     Args:
         repo: the repository to check.

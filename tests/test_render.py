@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from naavre_scaffold.templates import TEMPLATES
 from naavre_scaffold.verify import CHECKS, verify
 
 # The checks each service render must run: a missing one means a check silently found nothing.
@@ -17,7 +18,11 @@ EXPECTED_CHECKS = {
 }
 
 
-@pytest.mark.parametrize("kind", list(CHECKS))
+def test_every_expected_check_kind_is_listed() -> None:
+    assert set(EXPECTED_CHECKS) == TEMPLATES["service"].expected_checks
+
+
+@pytest.mark.parametrize("kind", sorted(TEMPLATES["service"].expected_checks))
 def test_service_render_passes_checks(service_render: Path, kind: str) -> None:
     others = [k for k in CHECKS if k != kind]
     results = verify(service_render, skip=others)

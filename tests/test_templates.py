@@ -17,6 +17,17 @@ QUESTION_FILES = sorted(ROOT.glob("templates/*/questions.yml"))
 # Files each template leaves to the project once it exists (its `_skip_if_exists`).
 PROJECT_OWNED = {
     "service": {"README.md", "pyproject.toml", "uv.lock", "app/main.py", "app/routes/me.py"},
+    "jupyterlab": {
+        "README.md",
+        "CHANGELOG.md",
+        "package.json",
+        "yarn.lock",
+        "src/index.ts",
+        "src/widget.ts",
+        "src/__tests__/plugin.spec.ts",
+        "schema/plugin.json",
+        "style/base.css",
+    },
 }
 
 

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from platformdirs import user_cache_path
 
 from naavre_scaffold import __version__
 from naavre_scaffold.git import git
@@ -31,8 +32,15 @@ SERVICE_RENDERS = {
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Template snapshots and test environments go to a per-session cache, not the user's."""
+    """Template snapshots and test environments go to a per-session cache, not the user's.
+
+    Except Yarn's package cache: it is content-addressed, safe to share, and a cold one
+    costs about a minute per jupyterlab build, so it lasts in the user's cache folder.
+    """
     cache = tmp_path_factory.mktemp("cache")
+    lasting_yarn = user_cache_path("naavre-scaffold", appauthor=False) / "yarn"
+    lasting_yarn.mkdir(parents=True, exist_ok=True)
+    (cache / "yarn").symlink_to(lasting_yarn, target_is_directory=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NAAVRE_SCAFFOLD_CACHE", str(cache))
         yield

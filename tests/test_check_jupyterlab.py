@@ -17,11 +17,10 @@ from pathlib import Path
 
 import copier
 import pytest
-from platformdirs import user_cache_path
 
 from naavre_scaffold.checks import ToolMissingError, jupyterlab
 from naavre_scaffold.git import init_and_commit
-from naavre_scaffold.template_source import TemplateSource, cache_dir
+from naavre_scaffold.template_source import TemplateSource
 from naavre_scaffold.verify import CHECKS, verify
 
 RENDERS = {
@@ -47,17 +46,6 @@ STEPS = [
 ]
 SERVER_STEP = "jupyter server extension list shows {module} enabled OK"
 BUILD_OUTPUT = ("node_modules", "lib", "dist", ".yarn", "tsconfig.tsbuildinfo")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _lasting_yarn_cache() -> None:
-    """Yarn's packages outlive the session's isolated cache: a cold cache costs a minute per worker."""
-    link = cache_dir() / "yarn"
-    if not link.exists():
-        lasting = user_cache_path("naavre-scaffold", appauthor=False) / "yarn"
-        lasting.mkdir(parents=True, exist_ok=True)
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(lasting, target_is_directory=True)
 
 
 def _render(template_git: TemplateSource, dest: Path, answers: dict) -> Path:

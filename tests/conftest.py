@@ -80,24 +80,28 @@ def template_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A template repository with three releases built from this checkout.
 
     v1.0.0 is older: no `exclude` line in .flake8, no .dockerignore, a longer test
-    timeout in ci.yml. v1.1.0 is the current tree. v1.1.1 changes only a comment
-    of the questions, so it renders exactly like v1.1.0.
+    timeout in ci.yml; for extensions, no `enableTelemetry` line in .yarnrc.yml.
+    v1.1.0 is the current tree. v1.1.1 changes only a comment of the questions, so
+    it renders exactly like v1.1.0.
     """
     repo = tmp_path_factory.mktemp("versions") / "template"
     copy_template(repo)
     project = repo / SERVICE
     flake8 = (project / ".flake8").read_text()
     dockerignore = (project / ".dockerignore").read_text()
+    yarnrc = (repo / JUPYTERLAB / ".yarnrc.yml").read_text()
     replace_in(project / ".flake8", EXCLUDE_LINE, "")
     (project / ".dockerignore").unlink()
     replace_in(project / ".github/workflows/ci.yml.jinja", CURRENT_TIMEOUT, OLD_TIMEOUT)
+    replace_in(repo / JUPYTERLAB / ".yarnrc.yml", TELEMETRY_LINE, "")
     git(repo, "-c", "init.defaultBranch=main", "init", "--quiet")
     commit_all(repo, "Template as it was")
     git(repo, "tag", "v1.0.0")
     (project / ".flake8").write_text(flake8)
     (project / ".dockerignore").write_text(dockerignore)
     replace_in(project / ".github/workflows/ci.yml.jinja", OLD_TIMEOUT, CURRENT_TIMEOUT)
-    commit_all(repo, "Exclude caches from flake8 and the image; shorter test timeout")
+    (repo / JUPYTERLAB / ".yarnrc.yml").write_text(yarnrc)
+    commit_all(repo, "Exclude caches from flake8 and the image; shorter test timeout; no Yarn telemetry")
     git(repo, "tag", "v1.1.0")
     questions = repo / "templates/service/questions.yml"
     questions.write_text(questions.read_text() + "# A comment that changes no render.\n")
@@ -106,6 +110,8 @@ def template_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return repo
 
 
+JUPYTERLAB = Path("templates/jupyterlab/project")
+TELEMETRY_LINE = "enableTelemetry: false\n"
 EXCLUDE_LINE = "exclude = .git,.venv,__pycache__,.pytest_cache\n"
 CURRENT_TIMEOUT = "  test:\n    name: Test (pytest)\n    runs-on: ubuntu-latest\n    timeout-minutes: 15\n"
 OLD_TIMEOUT = CURRENT_TIMEOUT.replace("15", "20")
@@ -118,6 +124,19 @@ def make_service(template_versions: Path, tmp_path: Path):
     def make(name: str, version: str = "v1.0.0", parent: Path | None = None) -> Path:
         dest = (parent or tmp_path) / f"NaaVRE-{name}-service"
         create("service", name, dest, source=TemplateSource(str(template_versions), version))
+        return dest
+
+    return make
+
+
+@pytest.fixture
+def make_extension(template_versions: Path, tmp_path: Path):
+    """Create a JupyterLab extension repository from ``template_versions`` at a given release."""
+
+    def make(name: str, version: str = "v1.0.0", **answers: object) -> Path:
+        dest = tmp_path / f"NaaVRE-{name}-jupyterlab"
+        source = TemplateSource(str(template_versions), version)
+        create("jupyterlab", name, dest, dict(answers), source=source)
         return dest
 
     return make

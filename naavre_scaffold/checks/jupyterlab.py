@@ -327,7 +327,7 @@ def _serve(ext: Extension, servers: list[str], work: Path, env: dict[str, str]) 
     with tempfile.TemporaryFile("w+") as log:
         proc = _start(args, work, env, log)
         try:
-            problem = _probe(proc, f"http://127.0.0.1:{port}", token, ext.npm_name)
+            problem = lab_problem(proc, f"http://127.0.0.1:{port}", token, ext.npm_name)
         finally:
             _stop(proc)
             log.seek(0)
@@ -338,7 +338,7 @@ def _serve(ext: Extension, servers: list[str], work: Path, env: dict[str, str]) 
     return CheckResult(name, not problem, f"{problem}; server log:\n{last_lines(output)}" if problem else "")
 
 
-def _probe(proc: subprocess.Popen, base: str, token: str, npm_name: str) -> str:
+def lab_problem(proc: subprocess.Popen, base: str, token: str, npm_name: str) -> str:
     """What is wrong with the running server's /lab page, or "" when it lists the extension."""
     local = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
     deadline = time.monotonic() + SERVER_START_SECONDS

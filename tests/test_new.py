@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from naavre_scaffold import __version__
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
 from naavre_scaffold.template_source import PUBLIC_SOURCE
+from tests.helpers import IDENTITY
 
 COPIER = str(Path(sys.executable).parent / "copier")
 
@@ -168,3 +170,28 @@ def test_copier_api_validation_matches_cli(template_git) -> None:
             quiet=True,
         )
     assert not Path("unused").exists()
+
+
+def test_plain_copier_copies_and_updates_an_extension(template_repo: Path, tmp_path: Path) -> None:
+    """`copier copy -d template=jupyterlab`, then `copier update`, with no naavre-scaffold involved."""
+    dest = tmp_path / "NaaVRE-plain-jupyterlab"
+    copy = [COPIER, "copy", "--defaults", "--quiet", "-d", "template=jupyterlab", "-d", "name=plain"]
+    subprocess.run([*copy, "-d", "service=containerizer", str(template_repo), str(dest)], check=True)
+    answers = _answers(dest)
+    recorded = {k for k in answers if not k.startswith("_")}
+    shared = {"template", "name", "description", "author", "github_org"}
+    assert recorded == shared | {"kind", "has_settings", "service"}
+    assert json.loads((dest / "package.json").read_text())["name"] == "@naavre/plain-jupyterlab"
+    git(dest, "init", "--quiet", "-b", "main")
+    git(dest, "add", "--all")
+    git(dest, *IDENTITY, "commit", "--quiet", "-m", "Create")
+
+    yarnrc = template_repo / "templates/jupyterlab/project/.yarnrc.yml"
+    yarnrc.write_text(yarnrc.read_text() + "# A line added by template v99.0.0.\n")
+    git(template_repo, "commit", "-qam", "Template change")
+    git(template_repo, "tag", "v99.0.0")
+
+    subprocess.run([COPIER, "update", "--defaults", "--quiet"], cwd=dest, check=True)
+    assert "# A line added by template v99.0.0." in (dest / ".yarnrc.yml").read_text()
+    assert _answers(dest)["_commit"] == "v99.0.0"
+    assert _answers(dest)["service"] == "containerizer"

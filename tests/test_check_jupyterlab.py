@@ -18,7 +18,7 @@ from pathlib import Path
 import copier
 import pytest
 
-from naavre_scaffold.checks import ToolMissingError, jupyterlab
+from naavre_scaffold.checks import ToolMissingError, jupyterlab, processes
 from naavre_scaffold.git import init_and_commit
 from naavre_scaffold.template_source import TemplateSource
 from naavre_scaffold.verify import CHECKS, verify
@@ -176,7 +176,7 @@ def test_timeout_is_a_failure_and_leaves_no_process(tmp_path: Path) -> None:
     marker = tmp_path / "grandchild-alive"
     script = f"(sleep 3; touch {marker}) & sleep 30"
     started = time.monotonic()
-    ok, output = jupyterlab._run(["bash", "-c", script], tmp_path, dict(os.environ), timeout=1)
+    ok, output = processes.run_logged(["bash", "-c", script], tmp_path, dict(os.environ), timeout=1)
     assert not ok and output.endswith("timed out after 1 s")
     assert time.monotonic() - started < 15
     time.sleep(4)
@@ -192,7 +192,7 @@ def test_last_lines_keeps_the_end_without_colours_or_yarn_frames() -> None:
             "➤ YN0000: └ Completed",
         ]
     )
-    shown = jupyterlab.last_lines(output).splitlines()
+    shown = processes.last_lines(output).splitlines()
     assert shown[0] == "... 5 earlier line(s)"
     assert shown[1:] == [f"line {n}" for n in range(5, 20)]
 

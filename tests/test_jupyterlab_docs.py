@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from naavre_scaffold.checks.jupyterlab import lab_problem
+from naavre_scaffold.checks.lab_server import lab_problem
 from naavre_scaffold.cli import main
 from tests.test_generated_docs import COMMAND_TIMEOUT_SECONDS, ShellSession, developer_env, free_port
 from tests.test_next_steps import printed_commands

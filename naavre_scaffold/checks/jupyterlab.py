@@ -14,42 +14,30 @@ failed is not run; the failed step's detail names what was left out.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import importlib.util
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from naavre_scaffold.checks import CheckResult, ToolMissingError, find_tool, tool_env
+from naavre_scaffold.checks.lab_server import check_served
+from naavre_scaffold.checks.processes import last_lines, run_logged
 from naavre_scaffold.errors import GitError
 from naavre_scaffold.git import git
 from naavre_scaffold.template_source import cache_dir
 
 INSTALL_SECONDS, BUILD_SECONDS, TEST_SECONDS, QUICK_SECONDS = 600, 300, 300, 120
-SERVER_START_SECONDS = 30
-SHOWN_LINES = 15
 SKIPPED_FOLDERS = {"node_modules", ".git", ".venv", "__pycache__"}
 # Build and test tools the wheel build and pytest import from the running interpreter.
 PYTHON_TOOLS = ("build", "hatchling", "hatch_jupyter_builder", "hatch_nodejs_version", "jupyterlab", "pytest")
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-# Yarn's step frames ("┌ Resolution step", "└ Completed in 5s") say nothing about a failure.
-YARN_FRAME = re.compile(r"YN0000: [┌└]")
-PAGE_CONFIG = re.compile(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', re.S)
 
 
 @dataclass(frozen=True)
@@ -116,15 +104,6 @@ def copy_repo(repo: Path, dest: Path) -> None:
             shutil.copy2(source, dest / name, follow_symlinks=False)
 
 
-def last_lines(text: str, limit: int = SHOWN_LINES) -> str:
-    """The last ``limit`` meaningful lines of a tool's output, saying how many came before."""
-    lines = [ANSI.sub("", line).rstrip() for line in text.splitlines()]
-    lines = [line for line in lines if line.strip() and not YARN_FRAME.search(line)]
-    if len(lines) > limit:
-        lines = [f"... {len(lines) - limit} earlier line(s)", *lines[-limit:]]
-    return "\n".join(lines)
-
-
 def _require_tools() -> None:
     find_tool("jlpm")
     if shutil.which("node", path=tool_env()["PATH"]) is None:
@@ -151,38 +130,6 @@ def _environment(work: Path) -> dict[str, str]:
     return env
 
 
-def _start(args: list[str], cwd: Path, env: dict[str, str], log: IO[str]) -> subprocess.Popen:
-    """Start a tool in its own process group, so that stopping it stops whatever it started."""
-    out = {"stdin": subprocess.DEVNULL, "stdout": log, "stderr": subprocess.STDOUT}
-    return subprocess.Popen(args, cwd=cwd, env=env, start_new_session=True, text=True, **out)
-
-
-def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: int) -> tuple[bool, str]:
-    """Run a tool: (success, all its output). A timeout kills its process group and is a failure."""
-    with tempfile.TemporaryFile("w+") as log:
-        proc = _start(args, cwd, env, log)
-        try:
-            code = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _stop(proc)
-            code = None
-        log.seek(0)
-        output = ANSI.sub("", log.read())  # colours would hide "enabled OK" from the checks
-    if code is None:
-        return False, f"{output}\ntimed out after {timeout} s"
-    return code == 0, output
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop a process started by ``_start`` and everything it started: politely, then not."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
-            return
-
-
 def _step(name: str, ok: bool, detail: str, skipped: tuple[str, ...] = ()) -> CheckResult:
     if ok:
         return CheckResult(name, True)
@@ -207,21 +154,21 @@ def _check(project: Path, ext: Extension, work: Path) -> Iterator[CheckResult]:
     yarn_folder.mkdir(parents=True, exist_ok=True)
     with open(yarn_folder / "naavre-scaffold.guard", "w") as guard:  # parallel runs share the cache
         fcntl.flock(guard, fcntl.LOCK_EX)
-        ok, out = _run([jlpm, "install", mode], project, env, INSTALL_SECONDS)
+        ok, out = run_logged([jlpm, "install", mode], project, env, INSTALL_SECONDS)
     rest = ("jlpm build:prod", "jlpm test", "wheel", "install", "extension lists", "pytest", "jupyter lab")
     yield _step(f"jupyterlab: jlpm install {mode} ({label})", ok, out, rest)
     if not ok:
         return
-    built, out = _run([jlpm, "build:prod"], project, env, BUILD_SECONDS)
+    built, out = run_logged([jlpm, "build:prod"], project, env, BUILD_SECONDS)
     yield _step(f"jupyterlab: jlpm build:prod ({label})", built, out, rest[2:])
     if json.loads((project / "package.json").read_text()).get("scripts", {}).get("test"):
-        tested, out = _run([jlpm, "test"], project, env, TEST_SECONDS)
+        tested, out = run_logged([jlpm, "test"], project, env, TEST_SECONDS)
         yield _step(f"jupyterlab: jlpm test ({label})", tested, out)
     if not built:
         return
     dist = work / "dist"
     args = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)]
-    ok, out = _run(args, project, env, BUILD_SECONDS)
+    ok, out = run_logged(args, project, env, BUILD_SECONDS)
     wheels = sorted(dist.glob("*.whl"))
     wheel_label = f"jupyterlab: wheel built without isolation ({where}pyproject.toml)"
     yield _step(wheel_label, ok and len(wheels) == 1, out if not ok else f"wheels made: {wheels}", rest[3:])
@@ -231,7 +178,7 @@ def _check(project: Path, ext: Extension, work: Path) -> Iterator[CheckResult]:
     yield _step(f"jupyterlab: wheel contents ({wheels[0].name})", not problems, "\n".join(problems))
     prefix = work / "prefix"
     args = [sys.executable, "-m", "pip", "install", "--no-deps", "--ignore-installed", "--no-input"]
-    ok, out = _run([*args, "--prefix", str(prefix), str(wheels[0])], work, env, QUICK_SECONDS)
+    ok, out = run_logged([*args, "--prefix", str(prefix), str(wheels[0])], work, env, QUICK_SECONDS)
     yield _step(f"jupyterlab: pip install --prefix ({wheels[0].name})", ok, out, rest[4:])
     if not ok:
         return
@@ -245,11 +192,11 @@ def _check(project: Path, ext: Extension, work: Path) -> Iterator[CheckResult]:
     for module in servers:
         yield _server_extension_list(module, prefix, work, env)
     if _has_python_tests(project):
-        ok, out = _run(
+        ok, out = run_logged(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env, TEST_SECONDS
         )
         yield _step(f"jupyterlab: pytest ({where or './'})", ok, out)
-    yield _serve(ext, servers, work, env)
+    yield check_served(ext.npm_name, servers, work, env)
 
 
 def _wheel_contents(wheel: Path, npm_name: str) -> tuple[list[str], list[str]]:
@@ -272,7 +219,7 @@ def _wheel_contents(wheel: Path, npm_name: str) -> tuple[list[str], list[str]]:
 
 
 def _labextension_list(ext: Extension, work: Path, env: dict[str, str]) -> CheckResult:
-    ok, out = _run([find_tool("jupyter"), "labextension", "list"], work, env, QUICK_SECONDS)
+    ok, out = run_logged([find_tool("jupyter"), "labextension", "list"], work, env, QUICK_SECONDS)
     wanted = f"{ext.npm_name} v{ext.version} enabled OK"
     listed = any(line.strip().startswith(wanted) for line in out.splitlines())
     name = f"jupyterlab: jupyter labextension list shows {ext.npm_name} enabled OK"
@@ -281,7 +228,7 @@ def _labextension_list(ext: Extension, work: Path, env: dict[str, str]) -> Check
 
 def _server_extension_list(module: str, prefix: Path, work: Path, env: dict[str, str]) -> CheckResult:
     """``jupyter server extension list``: enabled in the prefix's config, and its module imports."""
-    ok, out = _run([find_tool("jupyter"), "server", "extension", "list"], work, env, QUICK_SECONDS)
+    ok, out = run_logged([find_tool("jupyter"), "server", "extension", "list"], work, env, QUICK_SECONDS)
     _, marker, section = out.partition(f"Config dir: {prefix / 'etc/jupyter'}\n")
     lines = [line.strip() for line in section.split("Config dir:", 1)[0].splitlines()] if marker else []
     enabled = f"{module} enabled" in lines
@@ -306,63 +253,3 @@ def _has_python_tests(project: Path) -> bool:
         if any(f.endswith(".py") and (f.startswith("test_") or f.endswith("_test.py")) for f in files):
             return True
     return False
-
-
-def _serve(ext: Extension, servers: list[str], work: Path, env: dict[str, str]) -> CheckResult:
-    """Start JupyterLab with the prefix on its paths; /lab must load the extension (and the server's)."""
-    name = f"jupyterlab: jupyter lab serves {ext.npm_name} (/lab federated_extensions)"
-    token = secrets.token_hex(16)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    root = work / "lab-root"
-    root.mkdir()
-    args = [find_tool("jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}"]
-    args += [
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
-    ]
-    args += ["--allow-root"] if os.geteuid() == 0 else []  # it refuses to start as root otherwise
-    with tempfile.TemporaryFile("w+") as log:
-        proc = _start(args, work, env, log)
-        try:
-            problem = lab_problem(proc, f"http://127.0.0.1:{port}", token, ext.npm_name)
-        finally:
-            _stop(proc)
-            log.seek(0)
-            output = ANSI.sub("", log.read())
-    for module in servers:
-        if not problem and f"{module} | extension was successfully loaded" not in output:
-            problem = f"the server extension {module} was not loaded"
-    return CheckResult(name, not problem, f"{problem}; server log:\n{last_lines(output)}" if problem else "")
-
-
-def lab_problem(proc: subprocess.Popen, base: str, token: str, npm_name: str) -> str:
-    """What is wrong with the running server's /lab page, or "" when it lists the extension."""
-    local = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while True:
-        if proc.poll() is not None:
-            return f"jupyter lab exited with status {proc.returncode}"
-        try:
-            local.open(
-                urllib.request.Request(f"{base}/api/status", headers={"Authorization": f"token {token}"}),
-                timeout=5,
-            ).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                return f"jupyter lab did not answer /api/status within {SERVER_START_SECONDS} s"
-            time.sleep(0.5)
-    try:
-        with local.open(f"{base}/lab?token={token}", timeout=30) as response:
-            page = response.read().decode()
-    except OSError as error:
-        return f"GET /lab failed: {error}"
-    found = PAGE_CONFIG.search(page)
-    if not found:
-        return "/lab has no jupyter-config-data"
-    config = json.loads(found.group(1))
-    names = [e.get("name") for e in config.get("federated_extensions", [])]
-    return "" if npm_name in names else f"{npm_name} not in /lab's federated_extensions {names}"

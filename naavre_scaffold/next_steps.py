@@ -138,9 +138,9 @@ Install it in development mode, build and test it, then try it in JupyterLab:
   cd {shlex.quote(str(path))}
   python3 -m venv .venv
   source .venv/bin/activate
-  pip install 'jupyterlab>=4.6,<5'
+  pip install 'jupyterlab>=4.6,<5' hatchling hatch-jupyter-builder hatch-nodejs-version
   jlpm install
-  pip install -e '.[test]'
+  pip install --no-build-isolation -e '.[test]'
   jupyter labextension develop . --overwrite
 {enable}  jlpm build
   jlpm test

@@ -35,6 +35,7 @@ RENDERS = {
 # The steps every render must run; a missing one means the check silently left it out.
 STEPS = [
     "jlpm install --immutable (package.json)",
+    "jlpm lint:check (package.json)",
     "jlpm build:prod (package.json)",
     "jlpm test (package.json)",
     "wheel built without isolation (pyproject.toml)",

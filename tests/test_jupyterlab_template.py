@@ -17,6 +17,7 @@ import yaml
 
 from naavre_scaffold import _copier
 from naavre_scaffold.template_source import TemplateSource
+from tests.test_templates import PROJECT_OWNED
 
 KINDS = ("frontend", "frontend-and-server")
 MATRIX = list(itertools.product(KINDS, (True, False), ("", "containerizer")))
@@ -91,12 +92,16 @@ def test_names_are_derived_from_the_short_name_and_the_organisation(
         "share/jupyter/labextensions/@myorg/data-quality-jupyterlab"
     )
     assert json.loads((dest / "install.json").read_text())["packageName"] == "NaaVRE-data-quality-jupyterlab"
-    index = (dest / "src/index.ts").read_text()
-    assert "export const PLUGIN_ID = '@myorg/data-quality-jupyterlab:plugin';" in index
-    assert "export const open = 'data-quality-jupyterlab:open';" in index
+    names = (dest / "src/names.ts").read_text()
+    assert "export const NPM_NAME = `@myorg/data-quality-jupyterlab`;" in names
+    assert "export const PLUGIN_ID = `@myorg/data-quality-jupyterlab:plugin`;" in names
+    assert "export const SHORT_NAME = `data-quality-jupyterlab`;" in names
+    assert "export const TITLE = `NaaVRE data-quality`;" in names
     init = (dest / "naavre_data_quality_jupyterlab/__init__.py").read_text()
     assert '"dest": "@myorg/data-quality-jupyterlab"' in init
-    assert "naavre_data_quality_jupyterlab/labextension" in (dest / "jest.config.js").read_text()
+    # jest.config.js is the same for every render: it reads the output folder from package.json.
+    package = json.loads((dest / "package.json").read_text())
+    assert package["jupyterlab"]["outputDir"] == "naavre_data_quality_jupyterlab/labextension"
     answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
     assert not [key for key in answers if key.startswith("jupyterlab_")], answers
     assert answers["kind"] == "frontend" and answers["has_settings"] is True and answers["service"] == ""
@@ -158,7 +163,77 @@ def test_a_hyphenated_service_becomes_a_camel_case_setting(
     dest = _render(template_git, tmp_path / "r", name="my-tool", service="data-quality")
     schema = json.loads((dest / "schema/plugin.json").read_text())
     assert schema["properties"]["dataQualityServiceUrl"]["default"] == "/naavre-data-quality-service"
-    assert "config.dataQualityServiceUrl" in (dest / "src/index.ts").read_text()
+    names = (dest / "src/names.ts").read_text()
+    assert "export const SERVICE_SETTING = `dataQualityServiceUrl`;" in names
+    assert "export const SERVICE_PATH = `/naavre-data-quality-service`;" in names
+
+
+# Answers at their length limits, and a description with what a JS template literal must escape.
+LONG_ANSWERS = {
+    "name": "abcdefghij-abcdefghij-abcdefghij-abcdefg",
+    "github_org": "Abcdefghij-Abcdefghij-Abcdefghij-Abcdef",
+    "service": "containerizer-abcdefghij-abcdefghij-abcd",
+    "description": "It's the `long` one, ${not} a placeholder; `${`",
+}
+# The only line of code names.ts holds: Prettier never moves a template literal
+# to the next line, whatever its length (it does move a long quoted string). No
+# unescaped ${: the values are text, not interpolations.
+NAMES_LINE = re.compile(r"export const [A-Z_]+ = `(?:[^`\\$]|\\.|\$(?!\{))*`;")
+
+
+def _template_literal(names_ts: str, constant: str) -> str:
+    """The value of `export const <constant> = `...`;` in names.ts."""
+    line = next(line for line in names_ts.splitlines() if line.startswith(f"export const {constant} = "))
+    return re.sub(r"\\(.)", r"\1", line.split(" = `", 1)[1][: -len("`;")])
+
+
+def test_only_the_names_module_holds_the_answers(template_git: TemplateSource) -> None:
+    """Each other source file renders to the same text whatever the names' length: Prettier-stable."""
+    src = Path(template_git.path) / "templates/jupyterlab/project/src"
+    expressions = {
+        path.relative_to(src).as_posix()
+        for path in src.rglob("*")
+        if path.is_file() and re.search(r"(?<!\$)\{\{", path.read_text())
+    }
+    assert expressions == {"names.ts.jinja"}
+
+
+def test_long_answers_change_only_the_names_module(template_git: TemplateSource, tmp_path: Path) -> None:
+    common = {"kind": "frontend-and-server", "has_settings": True}
+    short = _render(template_git, tmp_path / "short", name="my-tool", service="x", **common)
+    long = _render(template_git, tmp_path / "long", **LONG_ANSWERS, **common)
+    sources = _files(short / "src")
+    assert sources == _files(long / "src") and "names.ts" in sources
+    differ = {
+        path for path in sources if (short / "src" / path).read_bytes() != (long / "src" / path).read_bytes()
+    }
+    assert differ == {"names.ts"}
+
+    names = (long / "src/names.ts").read_text()
+    code = [line for line in names.splitlines() if line and not re.match(r"\s*(/\*\*|\*)", line)]
+    assert code and all(NAMES_LINE.fullmatch(line) for line in code), code
+    package = json.loads((long / "package.json").read_text())
+    assert _template_literal(names, "NPM_NAME") == package["name"]
+    assert _template_literal(names, "PLUGIN_ID") == package["name"] + ":plugin"
+    assert _template_literal(names, "SHORT_NAME") == package["name"].split("/")[1]
+    assert _template_literal(names, "TITLE") == "NaaVRE " + LONG_ANSWERS["name"]
+    assert _template_literal(names, "DESCRIPTION") == LONG_ANSWERS["description"]
+    schema = json.loads((long / "schema/plugin.json").read_text())
+    setting = _template_literal(names, "SERVICE_SETTING")
+    assert schema["properties"][setting]["default"] == _template_literal(names, "SERVICE_PATH")
+
+
+def test_prettier_is_the_lint_and_ci_runs_it(renders: dict) -> None:
+    for dest in renders.values():
+        package = json.loads((dest / "package.json").read_text())
+        assert package["scripts"]["lint:check"] == "prettier --check ."
+        assert package["scripts"]["lint"] == "prettier --write ."
+        assert "prettier" in package["devDependencies"]
+        steps = yaml.safe_load((dest / ".github/workflows/ci.yml").read_text())["jobs"]["build"]["steps"]
+        runs = [step.get("run") for step in steps]
+        assert runs.index("jlpm install --immutable") < runs.index("jlpm lint:check")
+        ignored = (dest / ".prettierignore").read_text().splitlines()
+        assert {".copier-answers.yml", "yarn.lock"} <= set(ignored)
 
 
 def test_one_dependency_set_and_one_version_for_every_variant(renders: dict) -> None:
@@ -235,16 +310,8 @@ def test_project_owned_files_of_the_server_kind(template_git: TemplateSource, tm
         quiet=True,
     )
     owned = {path for path in _files(worker.dst_path) if worker.match_skip(Path(path))}
-    assert owned == {
-        "README.md",
-        "CHANGELOG.md",
-        "package.json",
-        "yarn.lock",
-        "src/index.ts",
-        "src/widget.ts",
-        "src/__tests__/plugin.spec.ts",
-        "schema/plugin.json",
-        "style/base.css",
+    # What every extension owns (tests/test_templates.py), and the server extension's own code.
+    assert owned == PROJECT_OWNED["jupyterlab"] | {
         "naavre_my_tool_jupyterlab/handlers.py",
         "naavre_my_tool_jupyterlab/tests/test_handlers.py",
     }

@@ -27,6 +27,9 @@ PROJECT_OWNED = {
         "src/__tests__/plugin.spec.ts",
         "schema/plugin.json",
         "style/base.css",
+        "ui-tests/package.json",
+        "ui-tests/yarn.lock",
+        "ui-tests/tests/extension.spec.ts",
     },
 }
 

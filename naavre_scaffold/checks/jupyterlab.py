@@ -159,9 +159,13 @@ def _check(project: Path, ext: Extension, work: Path) -> Iterator[CheckResult]:
     yield _step(f"jupyterlab: jlpm install {mode} ({label})", ok, out, rest)
     if not ok:
         return
+    scripts = json.loads((project / "package.json").read_text()).get("scripts", {})
+    if scripts.get("lint:check"):  # the formatting CI checks, on the render as it is
+        linted, out = run_logged([jlpm, "lint:check"], project, env, TEST_SECONDS)
+        yield _step(f"jupyterlab: jlpm lint:check ({label})", linted, out)
     built, out = run_logged([jlpm, "build:prod"], project, env, BUILD_SECONDS)
     yield _step(f"jupyterlab: jlpm build:prod ({label})", built, out, rest[2:])
-    if json.loads((project / "package.json").read_text()).get("scripts", {}).get("test"):
+    if scripts.get("test"):
         tested, out = run_logged([jlpm, "test"], project, env, TEST_SECONDS)
         yield _step(f"jupyterlab: jlpm test ({label})", tested, out)
     if not built:

@@ -1,5 +1,7 @@
 import { Widget } from '@lumino/widgets';
 
+import { SHORT_NAME, TITLE } from './names';
+
 /**
  * The extension's panel: a title and a list of labelled values, which the
  * plugin fills in (settings, and the answers of the services it calls).
@@ -7,12 +9,12 @@ import { Widget } from '@lumino/widgets';
 export class ExtensionWidget extends Widget {
   constructor() {
     super();
-    this.id = '{{ jupyterlab_npm_short_name }}-widget';
+    this.id = `${SHORT_NAME}-widget`;
     this.addClass('naavre-ExtensionWidget');
-    this.title.label = 'NaaVRE {{ name }}';
+    this.title.label = TITLE;
     this.title.closable = true;
     const heading = document.createElement('h2');
-    heading.textContent = 'NaaVRE {{ name }}';
+    heading.textContent = TITLE;
     this._list = document.createElement('dl');
     this.node.append(heading, this._list);
   }

@@ -1,5 +1,7 @@
 const jestJupyterLab = require('@jupyterlab/testing/lib/jest-config');
 
+const { jupyterlab } = require('./package.json');
+
 // Packages shipped as ES modules, which Babel must transform for Jest.
 const esModules = [
   '@codemirror',
@@ -23,10 +25,14 @@ const baseConfig = jestJupyterLab(__dirname);
 module.exports = {
   ...baseConfig,
   automock: false,
-  collectCoverageFrom: ['src/**/*.ts', '!src/**/*.d.ts', '!src/**/__tests__/**'],
+  collectCoverageFrom: [
+    'src/**/*.ts',
+    '!src/**/*.d.ts',
+    '!src/**/__tests__/**'
+  ],
   coverageReporters: ['lcov', 'text'],
   // The built labextension holds a package.json with this package's name.
-  modulePathIgnorePatterns: ['<rootDir>/{{ jupyterlab_python_package }}/labextension'],
+  modulePathIgnorePatterns: [`<rootDir>/${jupyterlab.outputDir}`],
   testRegex: 'src/.*/.*.spec.ts[x]?$',
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]
 };

@@ -13,7 +13,7 @@ from pathlib import Path
 import copier
 
 from naavre_scaffold.git import git
-from naavre_scaffold.template_source import bundled_root, template_files
+from naavre_scaffold.template_source import TemplateSource, bundled_root, template_files
 
 IDENTITY = ["-c", "user.name=Test Person", "-c", "user.email=test@example.org"]
 SERVICE = Path("templates/service/project")
@@ -152,3 +152,16 @@ def git_daemon(base: Path, log: Path) -> Iterator[str]:
     finally:
         daemon.terminate()
         daemon.wait(timeout=10)
+
+
+def render_extension(source: TemplateSource, dest: Path, **answers: object) -> Path:
+    """Render the jupyterlab template with plain Copier, defaults for what ``answers`` leaves out."""
+    copier.run_copy(
+        source.path,
+        dest,
+        data={"template": "jupyterlab", **answers},
+        vcs_ref=source.vcs_ref,
+        defaults=True,
+        quiet=True,
+    )
+    return dest

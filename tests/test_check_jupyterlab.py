@@ -15,13 +15,13 @@ import shutil
 import time
 from pathlib import Path
 
-import copier
 import pytest
 
 from naavre_scaffold.checks import ToolMissingError, jupyterlab, processes
 from naavre_scaffold.git import init_and_commit
 from naavre_scaffold.template_source import TemplateSource
 from naavre_scaffold.verify import CHECKS, verify
+from tests.helpers import render_extension
 
 RENDERS = {
     "frontend": {"name": "plain", "kind": "frontend", "has_settings": False, "service": ""},
@@ -50,14 +50,7 @@ BUILD_OUTPUT = ("node_modules", "lib", "dist", ".yarn", "tsconfig.tsbuildinfo")
 
 
 def _render(template_git: TemplateSource, dest: Path, answers: dict) -> Path:
-    copier.run_copy(
-        template_git.path,
-        dest,
-        data={"template": "jupyterlab", **answers},
-        vcs_ref=template_git.vcs_ref,
-        defaults=True,
-        quiet=True,
-    )
+    render_extension(template_git, dest, **answers)
     init_and_commit(dest, "Render")  # as `naavre-scaffold new` leaves it
     return dest
 

@@ -113,15 +113,19 @@ def test_created_repo_updates_with_plain_copier(template_repo: Path, tmp_path: P
     assert answers["_src_path"] == str(template_repo)
     assert answers["_commit"] == f"v{__version__}"
 
-    flake8 = template_repo / "templates/service/project/.flake8"
-    flake8.write_text(flake8.read_text() + "# A line added by template v99.0.0.\n")
-    git(template_repo, "commit", "-qam", "Template change")
-    git(template_repo, "tag", "v99.0.0")
+    _plain_copier_update_brings(template_repo, dest, "templates/service/project", ".flake8")
 
+
+def _plain_copier_update_brings(template: Path, repo: Path, project: str, file: str) -> None:
+    """A template release v99.0.0 that adds a line to ``file`` reaches ``repo`` through plain Copier."""
+    changed = template / project / file
+    changed.write_text(changed.read_text() + "# A line added by template v99.0.0.\n")
+    git(template, "commit", "-qam", "Template change")
+    git(template, "tag", "v99.0.0")
     # Plain Copier's command line, with no naavre-scaffold involved and no --trust.
-    subprocess.run([COPIER, "update", "--defaults", "--quiet"], cwd=dest, check=True)
-    assert "# A line added by template v99.0.0." in (dest / ".flake8").read_text()
-    assert _answers(dest)["_commit"] == "v99.0.0"
+    subprocess.run([COPIER, "update", "--defaults", "--quiet"], cwd=repo, check=True)
+    assert "# A line added by template v99.0.0." in (repo / file).read_text()
+    assert _answers(repo)["_commit"] == "v99.0.0"
 
 
 def test_plain_copier_copy_of_root_template(template_git, tmp_path: Path) -> None:
@@ -186,12 +190,5 @@ def test_plain_copier_copies_and_updates_an_extension(template_repo: Path, tmp_p
     git(dest, "add", "--all")
     git(dest, *IDENTITY, "commit", "--quiet", "-m", "Create")
 
-    yarnrc = template_repo / "templates/jupyterlab/project/.yarnrc.yml"
-    yarnrc.write_text(yarnrc.read_text() + "# A line added by template v99.0.0.\n")
-    git(template_repo, "commit", "-qam", "Template change")
-    git(template_repo, "tag", "v99.0.0")
-
-    subprocess.run([COPIER, "update", "--defaults", "--quiet"], cwd=dest, check=True)
-    assert "# A line added by template v99.0.0." in (dest / ".yarnrc.yml").read_text()
-    assert _answers(dest)["_commit"] == "v99.0.0"
+    _plain_copier_update_brings(template_repo, dest, "templates/jupyterlab/project", ".yarnrc.yml")
     assert _answers(dest)["service"] == "containerizer"

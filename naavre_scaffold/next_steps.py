@@ -138,12 +138,13 @@ Install it in development mode, build and test it, then try it in JupyterLab:
   cd {shlex.quote(str(path))}
   python3 -m venv .venv
   source .venv/bin/activate
-  pip install 'jupyterlab>=4.6,<5' hatchling hatch-jupyter-builder hatch-nodejs-version
+  pip install 'jupyterlab>=4.6,<5' hatchling hatch-jupyter-builder hatch-nodejs-version editables
   jlpm install
   pip install --no-build-isolation -e '.[test]'
   jupyter labextension develop . --overwrite
 {enable}  jlpm build
   jlpm test
+  jlpm lint:check
   pytest
   jupyter labextension list  # lists {npm} v{version} enabled OK
 {listed}  jupyter lab{root_flag}

@@ -67,7 +67,7 @@ class JupyterSession(ShellSession):
     def execute(self, command: str) -> str:
         """Like the shell's: jupyter's listings write to stderr, so both streams are the output."""
         done = subprocess.run(
-            ["bash", "-c", command + " 2>&1"],
+            ["bash", "-c", "exec 2>&1\n" + command],  # the command may end in a comment
             cwd=self.cwd,
             env=self.env,
             stdout=subprocess.PIPE,

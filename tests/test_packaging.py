@@ -36,8 +36,12 @@ def test_wheel_ships_templates_and_creates_a_repo(tmp_path: Path) -> None:
         names = set(archive.namelist())
         archive.extractall(tmp_path / "site")
     tracked = subprocess.run(
-        ["git", "ls-files", "copier.yml", "templates"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split()
+        ["git", "ls-files", "-z", "copier.yml", "templates"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")[:-1]  # template file names may hold spaces: `{% if service %}client.ts{% endif %}`
     assert tracked, "no template files tracked"
     missing = [path for path in tracked if f"naavre_scaffold/template/{path}" not in names]
     assert missing == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -255,6 +256,9 @@ def test_a_rerun_adopts_the_pushed_branch_when_the_local_one_is_gone(
     pushed = git(origin, "rev-parse", BRANCH)
     git(repo, "branch", "--quiet", "-D", BRANCH)
     failing.unlink()
+    # In the same second the rerun's commit would be the very same object (git dates have
+    # one-second resolution); a second later it is a new commit with the same tree.
+    time.sleep(1.1)
 
     outcome = _only(update([repo], Options(commit=True, push=True, pull_request=True)))
 

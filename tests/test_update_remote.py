@@ -204,7 +204,8 @@ def test_pull_request_request_in_full(
                 f"Template {answers_src} from v1.0.0 to {NEWEST}.",
                 "",
                 "Template changes:",
-                f"- Exclude caches from flake8 and the image; shorter test timeout ({short['v1.1.0']})",
+                "- Exclude caches from flake8 and the image; shorter test timeout; no Yarn telemetry "
+                f"({short['v1.1.0']})",
                 f"- Comment the service questions ({short['v1.1.1']})",
                 "",
                 "Files changed:",

@@ -21,8 +21,8 @@ import copier
 from copier.errors import DirtyLocalWarning
 
 from naavre_scaffold import _copier
-from naavre_scaffold.errors import ScaffoldError, UsageError
-from naavre_scaffold.git import init_and_commit
+from naavre_scaffold.errors import GitError, ScaffoldError, UsageError
+from naavre_scaffold.git import git, init_and_commit
 from naavre_scaffold.prompts import readable_prompts
 from naavre_scaffold.template_source import TemplateSource, bundled_source, questions_root, read_questions
 from naavre_scaffold.templates import template_kind
@@ -121,6 +121,8 @@ def create(
     kind = template_kind(template)
     answers = _merge_answers(template, name, data or {})
     dest = dest if dest is not None else kind.default_destination(name)
+    if kind.host_marker:
+        _check_host(dest, name, kind.host_marker)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError("dest", f"{dest} already exists and is not empty; choose another --dest")
     source = source or bundled_source()
@@ -135,9 +137,39 @@ def create(
         return NewRepo(dest, template, _final_answers(worker), source, commit="", files=tuple(files))
     with _undone_on_failure(dest), redirect:
         worker = _render(source, dest, answers, defaults)
+        for companion in kind.companions:
+            shared = {key: worker.answers.combined[key] for key in companion.shared}
+            extra = {**companion.answers, **shared, "template": companion.template}
+            _check_answers(questions_root(source), companion.template, extra)
+            _render(source, dest / companion.destination, extra, defaults=True)
+        if kind.host_marker:  # a part of a repository that is the user's: no commit on their branch
+            return NewRepo(dest, template, _final_answers(worker), source, commit="")
         version = source.version or source.vcs_ref or "HEAD"
         commit = init_and_commit(dest, f"Create from naavre-scaffold {template} template {version}")
     return NewRepo(dest, template, _final_answers(worker), source, commit)
+
+
+def _check_host(dest: Path, name: str, marker: str) -> None:
+    """``dest`` must be ``<repository>/flavors/<name>`` of a repository with ``marker``, and that clean."""
+    folder = dest.absolute()
+    repository = folder.parent.parent
+    if folder.name != name or folder.parent.name != "flavors" or not (repository / marker).is_file():
+        raise UsageError(
+            "dest",
+            f"{dest} is not <flavors repository>/flavors/{name}: run this at the root of a flavors "
+            f"repository (the folder with {marker}), or give --dest <flavors repository>/flavors/{name}",
+        )
+    try:
+        dirty = git(repository, "status", "--porcelain", "--untracked-files=all")
+    except GitError:
+        return  # not a git work tree: there is no branch to keep clean
+    if dirty:
+        first = dirty.splitlines()[0][3:]
+        raise UsageError(
+            "dest",
+            f"the flavors repository {repository} has uncommitted changes ({first}): commit or stash "
+            "them first, so that the new flavor is a change of its own",
+        )
 
 
 def _render(source: TemplateSource, dest: Path, answers: Mapping[str, Any], defaults: bool) -> Worker:

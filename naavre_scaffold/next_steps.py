@@ -178,3 +178,72 @@ def _package_version(path: Path) -> str:
 
 def _is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def flavors_repo(path: Path, a: Mapping[str, Any]) -> str:
+    """Next steps for a new flavors repository: its tags file, a local build, more flavors, a release."""
+    return f"""Next steps (building images needs Docker; the rest needs Python with PyYAML).
+
+See the base image tags a release would attach, then build and test the vanilla flavor:
+  cd {shlex.quote(str(path))}
+  python3 scripts/base_image_tags.py --tag v0.1.0
+  bash build-local.sh vanilla  # every image of vanilla, then its tests in them
+
+Add a flavor (run at the root of this repository), then commit it:
+  naavre-scaffold new flavor my-flavor -d languages=python
+
+Push it to GitHub:
+  git remote add origin git@github.com:{a["github_org"]}/{a["repo_name"]}.git
+  git push -u origin main
+Then publish a GitHub release tagged v0.1.0: it builds and tests every flavor, pushes
+their images tagged v0.1.0 and latest, and attaches base_image_tags.json.
+"""
+
+
+def flavor(path: Path, a: Mapping[str, Any]) -> str:
+    """Next steps for a new flavor: commit it, build it, release, and the NaaVRE-helm block of a lab."""
+    repository = path.absolute().parent.parent
+    name = a["name"]
+    images = _mapping(repository / "naavre-flavors.yml")
+    owner = _mapping(repository / ".copier-answers.yml")
+    jupyter = f"{images.get('registry', '<registry>')}/{images.get('image_prefix', '')}{name}-jupyter"
+    release = (
+        f"https://github.com/{owner.get('github_org', '<org>')}/{owner.get('name', repository.name)}"
+        "/releases/download/vX.Y.Z/base_image_tags.json"
+    )
+    values = _yaml(
+        {
+            "jupyterhub": {
+                "vlabs": {
+                    f"{name}-lab": {
+                        "image": {"name": jupyter, "tag": "vX.Y.Z"},
+                        "configuration": {"base_image_tags_url": release},
+                    }
+                }
+            }
+        }
+    )
+    folder = path.absolute().relative_to(repository).as_posix()
+    here = Path.cwd().resolve() == repository.resolve()
+    cd = "" if here else f"  cd {shlex.quote(str(repository))}\n"
+    return f"""Next steps. The flavor is not committed: it is a change of the flavors repository.
+
+Commit it, then build and test its images locally (needs Docker):
+{cd}  git add {shlex.quote(folder)}
+  git commit -m {shlex.quote(f"Add the {name} flavor")}
+  bash build-local.sh {shlex.quote(name)}  # every image of the flavor, then its tests in them
+
+Push it and open a pull request: CI builds and tests the flavor. The next release
+(vX.Y.Z) pushes its images and lists it in base_image_tags.json.
+
+Then give a virtual lab this flavor in NaaVRE-helm's values (one tag for both):
+{_indent(values)}"""
+
+
+def _mapping(path: Path) -> dict[str, Any]:
+    """A YAML file's mapping; empty when it is missing or not one (the steps then show placeholders)."""
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}

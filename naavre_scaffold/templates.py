@@ -16,7 +16,18 @@ from typing import Any
 from naavre_scaffold import next_steps
 from naavre_scaffold.errors import UsageError
 
+FLAVORS_REPO_MARKER = "naavre-flavors.yml"  # at the root of every flavors repository
 NextSteps = Callable[[Path, Mapping[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class Companion:
+    """A render of another template that ``new`` adds inside a new repository (a flavors repo's vanilla)."""
+
+    template: str
+    destination: str  # relative to the new repository
+    answers: Mapping[str, Any]
+    shared: tuple[str, ...] = ("github_org", "author")  # answers it takes from the repository's
 
 
 @dataclass(frozen=True)
@@ -25,9 +36,13 @@ class TemplateKind:
 
     name: str
     summary: str
-    destination: str  # the new repository's folder, formatted with the short name
+    destination: str  # where ``new`` puts the render, formatted with the short name
     next_steps: NextSteps
     expected_checks: frozenset[str]  # verify's check kinds that must find something in a render
+    # A template rendered inside an existing repository (a flavor) names the file that
+    # repository has at its root, two folders above the render; None makes a new repository.
+    host_marker: str | None = None
+    companions: tuple[Companion, ...] = ()
 
     def default_destination(self, name: str) -> Path:
         return Path(self.destination.format(name=name))
@@ -49,6 +64,33 @@ TEMPLATES: dict[str, TemplateKind] = {
             destination="NaaVRE-{name}-jupyterlab",
             next_steps=next_steps.jupyterlab,
             expected_checks=frozenset({"workflows", "jupyterlab"}),
+        ),
+        TemplateKind(
+            name="flavors-repo",
+            summary="NaaVRE flavors repository: shared Dockerfiles, workflows, base_image_tags.json, vanilla",
+            destination="{name}",
+            next_steps=next_steps.flavors_repo,
+            expected_checks=frozenset({"dockerfile", "workflows", "flavor"}),
+            companions=(
+                Companion(
+                    "flavor",
+                    "flavors/vanilla",
+                    {
+                        "name": "vanilla",
+                        "description": "The default flavor: Python and R with what NaaVRE cells need",
+                        "languages": "both",
+                        "aliases": ["python", "r"],
+                    },
+                ),
+            ),
+        ),
+        TemplateKind(
+            name="flavor",
+            summary="NaaVRE flavor: flavors/<name>/ of a flavors repository (environment, config, tests)",
+            destination="flavors/{name}",
+            next_steps=next_steps.flavor,
+            expected_checks=frozenset({"flavor"}),
+            host_marker=FLAVORS_REPO_MARKER,
         ),
     )
 }

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from naavre_scaffold.checks import CheckResult, dockerfile, helm, jupyterlab, python, workflows
+from naavre_scaffold.checks import CheckResult, dockerfile, flavor, helm, jupyterlab, python, workflows
 from naavre_scaffold.errors import UsageError
 
 # Check kind -> the module function that finds and checks its artifacts in a repo,
@@ -17,6 +17,7 @@ CHECKS: dict[str, Callable[[Path], Iterator[CheckResult]]] = {
     "workflows": workflows.checks,
     "python": python.checks,
     "jupyterlab": jupyterlab.checks,
+    "flavor": flavor.checks,
 }
 
 
@@ -30,10 +31,12 @@ def verify(
 
     Helm charts (lint, render with several values sets, kubernetes-validate
     --strict), Dockerfiles (hadolint), GitHub workflows (actionlint, zizmor,
-    check-jsonschema), the Python test suite (uv) and JupyterLab extensions (jlpm
+    check-jsonschema), the Python test suite (uv), JupyterLab extensions (jlpm
     install, build and test, the wheel, its install into a throwaway prefix, and a
-    JupyterLab server that loads it). One line per check, shown as soon as that
-    check finishes, then a summary line.
+    JupyterLab server that loads it) and flavors (flavor_config.yaml against the
+    repository's schema, unique aliases, the kernel packages of environment.yaml,
+    shellcheck, and the map scripts/base_image_tags.py prints). One line per check,
+    shown as soon as that check finishes, then a summary line.
 
     Args:
         repo: the repository to check.

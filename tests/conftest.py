@@ -80,7 +80,8 @@ def template_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A template repository with three releases built from this checkout.
 
     v1.0.0 is older: no `exclude` line in .flake8, no .dockerignore, a longer test
-    timeout in ci.yml; for extensions, no `enableTelemetry` line in .yarnrc.yml.
+    timeout in ci.yml; for extensions, no `enableTelemetry` line in .yarnrc.yml; for
+    flavors, a shorter comment in tests/tests.sh; for flavors repos, no `*.orig` in .gitignore.
     v1.1.0 is the current tree. v1.1.1 changes only a comment of the questions, so
     it renders exactly like v1.1.0.
     """
@@ -90,10 +91,13 @@ def template_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     flake8 = (project / ".flake8").read_text()
     dockerignore = (project / ".dockerignore").read_text()
     yarnrc = (repo / JUPYTERLAB / ".yarnrc.yml").read_text()
+    gitignore = (repo / FLAVORS_REPO / ".gitignore").read_text()
     replace_in(project / ".flake8", EXCLUDE_LINE, "")
     (project / ".dockerignore").unlink()
     replace_in(project / ".github/workflows/ci.yml.jinja", CURRENT_TIMEOUT, OLD_TIMEOUT)
     replace_in(repo / JUPYTERLAB / ".yarnrc.yml", TELEMETRY_LINE, "")
+    replace_in(repo / FLAVOR_TESTS, FLAVOR_TESTS_LINE, FLAVOR_TESTS_OLD_LINE)
+    replace_in(repo / FLAVORS_REPO / ".gitignore", ORIG_LINE, "")
     git(repo, "-c", "init.defaultBranch=main", "init", "--quiet")
     commit_all(repo, "Template as it was")
     git(repo, "tag", "v1.0.0")
@@ -101,6 +105,8 @@ def template_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (project / ".dockerignore").write_text(dockerignore)
     replace_in(project / ".github/workflows/ci.yml.jinja", OLD_TIMEOUT, CURRENT_TIMEOUT)
     (repo / JUPYTERLAB / ".yarnrc.yml").write_text(yarnrc)
+    replace_in(repo / FLAVOR_TESTS, FLAVOR_TESTS_OLD_LINE, FLAVOR_TESTS_LINE)
+    (repo / FLAVORS_REPO / ".gitignore").write_text(gitignore)
     commit_all(repo, "Exclude caches from flake8 and the image; shorter test timeout; no Yarn telemetry")
     git(repo, "tag", "v1.1.0")
     questions = repo / "templates/service/questions.yml"
@@ -111,6 +117,11 @@ def template_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 JUPYTERLAB = Path("templates/jupyterlab/project")
+FLAVOR_TESTS = Path("templates/flavor/project/tests/tests.sh.jinja")
+FLAVOR_TESTS_LINE = "# fails when any of them fails, and when there are none.\n"
+FLAVOR_TESTS_OLD_LINE = "# fails when any of them fails.\n"
+FLAVORS_REPO = Path("templates/flavors-repo/project")
+ORIG_LINE = "*.orig\n"
 TELEMETRY_LINE = "enableTelemetry: false\n"
 EXCLUDE_LINE = "exclude = .git,.venv,__pycache__,.pytest_cache\n"
 CURRENT_TIMEOUT = "  test:\n    name: Test (pytest)\n    runs-on: ubuntu-latest\n    timeout-minutes: 15\n"

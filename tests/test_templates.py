@@ -31,6 +31,8 @@ PROJECT_OWNED = {
         "ui-tests/yarn.lock",
         "ui-tests/tests/extension.spec.ts",
     },
+    "flavors-repo": {"README.md", "docker/jupyter.requirements.txt"},
+    "flavor": {"README.md", "environment.yaml", "tests/test_python.py", "tests/test_r.R"},
 }
 
 

@@ -128,7 +128,7 @@ def test_each_result_is_reported_as_its_check_finishes(render: Path) -> None:
     assert events.index(("result", "helm")) < events.index(("start", "dockerfile"))
     # jupyterlab starts too, and finds nothing in a service.
     started = [kind for what, kind in events if what == "start"]
-    assert started == ["helm", "dockerfile", "workflows", "jupyterlab"]
+    assert started == ["helm", "dockerfile", "workflows", "jupyterlab", "flavor"]
     assert {r.kind for r in results} == {"helm", "dockerfile", "workflows"}
 
 

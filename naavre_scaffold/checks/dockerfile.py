@@ -30,7 +30,7 @@ def run(repo: Path) -> list[CheckResult]:
 def checks(repo: Path) -> Iterator[CheckResult]:
     """The results of ``run``, each as soon as its check finishes."""
     for dockerfile in find_dockerfiles(repo):
-        yield _hadolint(repo, dockerfile)
+        yield hadolint(repo, dockerfile)
 
 
 def find_dockerfiles(repo: Path) -> list[str]:
@@ -57,7 +57,7 @@ def _is_dockerfile(name: str) -> bool:
     return name == "Dockerfile" or name.endswith(".Dockerfile") or name.startswith("Dockerfile.")
 
 
-def _hadolint(repo: Path, dockerfile: str) -> CheckResult:
+def hadolint(repo: Path, dockerfile: str) -> CheckResult:
     # Run from the repo so that its own .hadolint.yaml (trusted registries, ignored
     # rules) applies; the threshold given here overrides the one in that file.
     proc = run_tool(["hadolint", *HADOLINT_OPTIONS, dockerfile], cwd=repo)

@@ -169,7 +169,8 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(f"  {file}" for file in repo.files))
         print("Nothing was written (--pretend).")
         return EXIT_OK
-    print(f"Created {repo.path} from {source.label} (commit {repo.commit[:8]}).")
+    made = f"commit {repo.commit[:8]}" if repo.commit else "not committed: part of the repository around it"
+    print(f"Created {repo.path} from {source.label} ({made}).")
     if not args.quiet:
         print()
         print(TEMPLATES[repo.template].next_steps(repo.path, repo.answers))

@@ -1,0 +1,160 @@
+"""The flavors-repo template rendered by plain Copier: answers, scripts, linters and workflows.
+
+No docker here: the images are built and tested by this repository's CI (job `flavors`).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import copier
+import pytest
+import yaml
+
+from naavre_scaffold import _copier
+from naavre_scaffold.checks import find_tool, workflows
+from naavre_scaffold.template_source import TemplateSource
+
+DOCKERFILES = ("jupyter", "cell-build", "cell-runtime", "cell-test")
+
+
+def _render(source: TemplateSource, dest: Path, **answers: object) -> Path:
+    copier.run_copy(
+        source.path,
+        dest,
+        data={"template": "flavors-repo", "name": "flavors", **answers},
+        vcs_ref=source.vcs_ref,
+        defaults=True,
+        quiet=True,
+    )
+    return dest
+
+
+@pytest.fixture(scope="module")
+def render(template_git: TemplateSource, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _render(template_git, tmp_path_factory.mktemp("flavors-repo") / "flavors")
+
+
+def test_naavre_flavors_yml_holds_the_image_answers(render: Path, template_git, tmp_path: Path) -> None:
+    assert yaml.safe_load((render / "naavre-flavors.yml").read_text()) == {
+        "registry": "ghcr.io/naavre/flavors",
+        "image_prefix": "naavre-fl-",
+    }
+    custom = _render(template_git, tmp_path / "lab", github_org="MyOrg", name="lab-flavors", image_prefix="")
+    assert yaml.safe_load((custom / "naavre-flavors.yml").read_text()) == {
+        "registry": "ghcr.io/myorg/lab-flavors",
+        "image_prefix": "",
+    }
+    answers = yaml.safe_load((custom / ".copier-answers.yml").read_text())
+    assert answers["template"] == "flavors-repo"
+    assert answers["registry"] == "ghcr.io/myorg/lab-flavors"
+    assert answers["image_prefix"] == ""
+
+
+def test_the_generated_scripts_tests_pass(render: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "scripts/tests"],
+        cwd=render,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert " passed" in proc.stdout and "failed" not in proc.stdout
+
+
+def test_the_scripts_read_the_render_itself(render: Path, tmp_path: Path) -> None:
+    """Run against the render's own naavre-flavors.yml, with a flavor written by hand."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "naavre-flavors.yml").write_text((render / "naavre-flavors.yml").read_text())
+    (repo / "flavors/vanilla").mkdir(parents=True)
+    (repo / "flavors/vanilla/flavor_config.yaml").write_text(
+        "flavor_name: vanilla\nbuild_jupyter: true\nbuild_cell_base: true\n"
+        "free_disk_space: false\naliases: [python, r]\n"
+    )
+    script = render / "scripts/base_image_tags.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--root", str(repo), "--tag", "v1.0.0"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    tags = yaml.safe_load(proc.stdout)
+    assert sorted(tags) == ["python", "r", "vanilla"]
+    assert tags["r"]["runtime"] == "ghcr.io/naavre/flavors/naavre-fl-vanilla-cell-runtime:v1.0.0"
+
+
+@pytest.mark.parametrize("target", DOCKERFILES)
+def test_dockerfiles_are_hadolint_clean_and_keep_the_contract(render: Path, target: str) -> None:
+    path = render / "docker" / f"{target}.Dockerfile"
+    proc = subprocess.run([find_tool("hadolint"), str(path)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = path.read_text()
+    if target == "cell-test":
+        assert "ARG BUILD_IMAGE" in text and "ARG RUNTIME_IMAGE" in text and "WORKDIR /app" in text
+    else:
+        assert "ARG CONDA_ENV_FILE" in text
+        # Pinned by tag, never :latest or untagged.
+        base = next(line.split()[1] for line in text.splitlines() if line.startswith("FROM "))
+        assert ":" in base and not base.endswith(":latest"), base
+
+
+def test_build_local_sh_is_shellcheck_clean(render: Path) -> None:
+    proc = subprocess.run(
+        [find_tool("shellcheck"), str(render / "build-local.sh")], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_workflows_pass_actionlint_zizmor_and_the_schemas(render: Path) -> None:
+    results = workflows.run(render)
+    assert {r.name for r in results} >= {
+        "actionlint .github/workflows/build.yml",
+        "actionlint .github/workflows/release.yml",
+        "check-jsonschema vendor.dependabot .github/dependabot.yml",
+    }
+    assert all(r.ok for r in results), [(r.name, r.detail) for r in results if not r.ok]
+
+
+def test_release_pushes_only_after_every_test_and_never_with_always(render: Path) -> None:
+    release = yaml.safe_load((render / ".github/workflows/release.yml").read_text())
+    jobs = release["jobs"]
+    conditions = [job.get("if", "") for job in jobs.values()]
+    conditions += [step.get("if", "") for job in jobs.values() for step in job.get("steps", [])]
+    assert not [c for c in conditions if "always()" in str(c)]
+    assert jobs["publish"]["needs"] == ["check-tag", "build"]
+    writers = {name for name, job in jobs.items() if "packages" in job.get("permissions", {})}
+    assert writers == {"publish"}
+    contents_writers = {
+        name for name, job in jobs.items() if job.get("permissions", {}).get("contents") == "write"
+    }
+    assert contents_writers == {"base-image-tags"}
+    build = yaml.safe_load((render / ".github/workflows/build.yml").read_text())
+    assert "push: true" not in (render / ".github/workflows/build.yml").read_text()
+    assert set(build[True]) >= {"pull_request", "push", "schedule", "workflow_dispatch", "workflow_call"}
+
+
+BAD_ANSWERS = [
+    ({"registry": "GHCR.io/Bad"}, "registry", "lowercase registry host"),
+    ({"registry": "ghcr.io/naavre//flavors"}, "registry", "lowercase registry host"),
+    ({"image_prefix": "Naavre-"}, "image_prefix", "only lowercase letters, digits and hyphens"),
+    ({"image_prefix": "naavre_fl-"}, "image_prefix", "only lowercase letters, digits and hyphens"),
+    ({"image_prefix": "naavre-fl"}, "image_prefix", "must end with a hyphen"),
+    ({"image_prefix": "-fl-"}, "image_prefix", "must start with"),
+]
+
+
+@pytest.mark.parametrize(("answers", "field", "rule"), BAD_ANSWERS, ids=[str(b[0]) for b in BAD_ANSWERS])
+def test_bad_answers_are_one_line_errors_before_anything_is_written(
+    template_git: TemplateSource, tmp_path: Path, answers: dict, field: str, rule: str
+) -> None:
+    with pytest.raises(ValueError) as refused:
+        _render(template_git, tmp_path / "never", **answers)
+    error = _copier.usage_error_from(refused.value)
+    assert error is not None and error.field == field
+    assert rule in str(refused.value)
+    assert "\n" not in str(error)
+    assert not (tmp_path / "never").exists()

@@ -54,7 +54,7 @@ def _questions_help(template: str) -> list[str]:
             continue
         default = question.get("default")
         context[key] = _shown_default(default, context) if default is not None else ""
-        text = question.get("help", "")
+        text = _shown_default(question.get("help", ""), context).strip()  # a help may be a template too
         if default is not None:
             shown = {"": "empty", "True": "yes", "False": "no"}.get(str(context[key]), context[key])
             text += f" (default: {shown})"
@@ -85,7 +85,9 @@ def _epilog() -> str:
         "  naavre-scaffold new service qc -d port=8080 --pretend",
         "      lists the files it would write, and writes nothing",
         "  naavre-scaffold new jupyterlab my-tool -d service=containerizer --defaults",
-        "      creates ./NaaVRE-my-tool-jupyterlab, an extension that calls the containerizer service",
+        "      creates ./NaaVRE-my-tool-jupyterlab, which calls the containerizer service",
+        "  naavre-scaffold new flavor ecology -d languages=both   (at the root of a flavors repo)",
+        "      writes ./flavors/ecology, not committed: a change of the flavors repository",
     ]
     return "\n".join(lines)
 

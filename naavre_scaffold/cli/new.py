@@ -86,8 +86,8 @@ def _epilog() -> str:
         "      lists the files it would write, and writes nothing",
         "  naavre-scaffold new jupyterlab my-tool -d service=containerizer --defaults",
         "      creates ./NaaVRE-my-tool-jupyterlab, which calls the containerizer service",
-        "  naavre-scaffold new flavor ecology -d languages=both   (at the root of a flavors repo)",
-        "      writes ./flavors/ecology, not committed: a change of the flavors repository",
+        "  naavre-scaffold new flavor ecology -d languages=both",
+        "      at the root of a flavors repo: writes ./flavors/ecology, not committed",
     ]
     return "\n".join(lines)
 

@@ -16,7 +16,6 @@ It prints median wall times, the ratios, and whether both sides left the same fi
 from __future__ import annotations
 
 import argparse
-import filecmp
 import os
 import shutil
 import statistics
@@ -25,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_new import same_files
 
 from naavre_scaffold.new import create
 from naavre_scaffold.template_source import TemplateSource, bundled_root, template_files
@@ -79,16 +80,6 @@ def _copier_loop(repo: Path) -> None:
     for folder in [repo, *sorted((repo / "flavors").iterdir())]:
         _run([str(BINDIR / "copier"), "update", "--defaults", "--quiet", "--vcs-ref", NEW_TAG], folder)
         _commit(repo, f"Update {folder.name}")  # Copier updates only a clean repository
-
-
-def _same_files(left: Path, right: Path) -> bool:
-    stack = [filecmp.dircmp(left, right, ignore=[".git"])]
-    while stack:
-        current = stack.pop()
-        if current.left_only or current.right_only or current.diff_files or current.funny_files:
-            return False
-        stack.extend(current.subdirs.values())
-    return True
 
 
 def main() -> None:
@@ -160,7 +151,7 @@ def main() -> None:
                     Path(__file__).parent,
                 )
             )
-            same = same and _same_files(repo, twin)
+            same = same and same_files(repo, twin)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     median = statistics.median

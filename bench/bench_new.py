@@ -33,7 +33,7 @@ def _timed(args: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def _same_files(left: Path, right: Path) -> bool:
+def same_files(left: Path, right: Path) -> bool:
     compare = filecmp.dircmp(left, right, ignore=[".git"])
     stack = [compare]
     while stack:
@@ -64,7 +64,7 @@ def compare_with_copier(template_name: str, runs: int) -> None:
         for run in range(runs):
             for label, command in sides.items():
                 times[label].append(_timed(command(work / f"{label}-{run}")))
-        same = _same_files(work / "naavre-scaffold new-0", work / "copier copy-0")
+        same = same_files(work / "naavre-scaffold new-0", work / "copier copy-0")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

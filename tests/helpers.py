@@ -154,12 +154,12 @@ def git_daemon(base: Path, log: Path) -> Iterator[str]:
         daemon.wait(timeout=10)
 
 
-def render_extension(source: TemplateSource, dest: Path, **answers: object) -> Path:
-    """Render the jupyterlab template with plain Copier, defaults for what ``answers`` leaves out."""
+def render(source: TemplateSource, dest: Path, template: str, **answers: object) -> Path:
+    """Render ``template`` with plain Copier, defaults for what ``answers`` leaves out."""
     copier.run_copy(
         source.path,
         dest,
-        data={"template": "jupyterlab", **answers},
+        data={"template": template, **answers},
         vcs_ref=source.vcs_ref,
         defaults=True,
         quiet=True,

@@ -17,6 +17,7 @@ import yaml
 from naavre_scaffold import _copier
 from naavre_scaffold.checks import find_tool
 from naavre_scaffold.template_source import TemplateSource
+from tests.helpers import render
 
 PYTHON_CONTRACT = ["python>=3.10", "pip", "ipykernel", "git", "jq", "minio"]
 R_CONTRACT = ["r-base=4.4", "r-irkernel", "r-jsonlite", "r-optparse", "r-secretsprovider", "r-getpass"]
@@ -40,22 +41,10 @@ RENDERS: dict[str, dict[str, object]] = {
 }
 
 
-def render(template_git: TemplateSource, dest: Path, **answers: object) -> Path:
-    copier.run_copy(
-        template_git.path,
-        dest,
-        data={"template": "flavor", **answers},
-        vcs_ref=template_git.vcs_ref,
-        defaults=True,
-        quiet=True,
-    )
-    return dest
-
-
 @pytest.fixture(scope="module")
 def renders(template_git: TemplateSource, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("flavor")
-    return {key: render(template_git, root / key, **answers) for key, answers in RENDERS.items()}
+    return {key: render(template_git, root / key, "flavor", **answers) for key, answers in RENDERS.items()}
 
 
 def _dependencies(flavor: Path) -> tuple[list[str], list[str]]:
@@ -182,7 +171,7 @@ def _run_tests_sh(
 def test_tests_sh_runs_every_test_in_the_flavors_conda_env(
     template_git: TemplateSource, tmp_path: Path
 ) -> None:
-    flavor = render(template_git, tmp_path / "ecology", name="ecology")
+    flavor = render(template_git, tmp_path / "ecology", "flavor", name="ecology")
     (flavor / "tests/test_extra.py").write_text("")
     result, calls = _run_tests_sh(flavor, tmp_path, conda=True, CONDA_HAS_ENV="ecology")
     assert result.returncode == 0, result.stderr
@@ -199,7 +188,7 @@ def test_tests_sh_runs_every_test_in_the_flavors_conda_env(
 def test_tests_sh_fails_when_one_test_fails_and_still_runs_the_others(
     template_git: TemplateSource, tmp_path: Path
 ) -> None:
-    flavor = render(template_git, tmp_path / "ecology", name="ecology")
+    flavor = render(template_git, tmp_path / "ecology", "flavor", name="ecology")
     result, calls = _run_tests_sh(flavor, tmp_path, conda=False, FAIL_TEST="test_python.py")
     assert result.returncode == 1
     assert calls == ["python test_python.py in tests env=none", "Rscript test_r.R in tests env=none"]
@@ -210,7 +199,7 @@ def test_tests_sh_fails_when_one_test_fails_and_still_runs_the_others(
 
 
 def test_tests_sh_stops_when_the_conda_env_is_missing(template_git: TemplateSource, tmp_path: Path) -> None:
-    flavor = render(template_git, tmp_path / "ecology", name="ecology", languages="python")
+    flavor = render(template_git, tmp_path / "ecology", "flavor", name="ecology", languages="python")
     result, calls = _run_tests_sh(flavor, tmp_path, conda=True, CONDA_HAS_ENV="vanilla")
     assert result.returncode != 0
     assert calls == ["conda shell.bash activate ecology"]
@@ -218,7 +207,7 @@ def test_tests_sh_stops_when_the_conda_env_is_missing(template_git: TemplateSour
 
 
 def test_tests_sh_fails_without_tests(template_git: TemplateSource, tmp_path: Path) -> None:
-    flavor = render(template_git, tmp_path / "ecology", name="ecology", languages="r")
+    flavor = render(template_git, tmp_path / "ecology", "flavor", name="ecology", languages="r")
     (flavor / "tests/test_r.R").unlink()
     result, calls = _run_tests_sh(flavor, tmp_path, conda=False)
     assert result.returncode == 1 and calls == []
@@ -253,7 +242,7 @@ def test_bad_answers_are_one_line_errors_and_nothing_is_written(
 ) -> None:
     dest = tmp_path / "flavors" / "never"
     with pytest.raises(ValueError) as rejected:
-        render(template_git, dest, **{"name": "ecology", **answers})
+        render(template_git, dest, "flavor", **{"name": "ecology", **answers})
     error = _copier.usage_error_from(rejected.value)
     assert error is not None and error.field == field, rejected.value
     assert rule in error.rule and "\n" not in str(error)
@@ -264,7 +253,9 @@ def test_bad_answers_are_one_line_errors_and_nothing_is_written(
     "spec", ["numpy", "r-aws.s3", "r-base=4.4", "numpy>=1.26,<3", "gdal =3.9.*", "py_lib!=1.0", "x==2"]
 )
 def test_good_package_specs_are_accepted(template_git: TemplateSource, tmp_path: Path, spec: str) -> None:
-    flavor = render(template_git, tmp_path / "ok", name="ok", languages="python", extra_packages=[spec])
+    flavor = render(
+        template_git, tmp_path / "ok", "flavor", name="ok", languages="python", extra_packages=[spec]
+    )
     assert spec in _dependencies(flavor)[0]
 
 

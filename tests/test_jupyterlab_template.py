@@ -17,7 +17,7 @@ import yaml
 
 from naavre_scaffold import _copier
 from naavre_scaffold.template_source import TemplateSource
-from tests.helpers import render_extension
+from tests.helpers import render
 from tests.test_templates import PROJECT_OWNED
 
 KINDS = ("frontend", "frontend-and-server")
@@ -53,9 +53,10 @@ def renders(template_git: TemplateSource, tmp_path_factory: pytest.TempPathFacto
     """Every combination of kind, has_settings and service, rendered once."""
     root = tmp_path_factory.mktemp("jupyterlab")
     return {
-        variant: render_extension(
+        variant: render(
             template_git,
             root / f"{variant[0]}-{variant[1]}-{variant[2] or 'none'}",
+            "jupyterlab",
             name="my-tool",
             kind=variant[0],
             has_settings=variant[1],
@@ -68,7 +69,7 @@ def renders(template_git: TemplateSource, tmp_path_factory: pytest.TempPathFacto
 def test_names_are_derived_from_the_short_name_and_the_organisation(
     template_git: TemplateSource, tmp_path: Path
 ) -> None:
-    dest = render_extension(template_git, tmp_path / "r", name="data-quality", github_org="MyOrg")
+    dest = render(template_git, tmp_path / "r", "jupyterlab", name="data-quality", github_org="MyOrg")
     package = json.loads((dest / "package.json").read_text())
     pyproject = tomllib.loads((dest / "pyproject.toml").read_text())
     assert package["name"] == "@myorg/data-quality-jupyterlab"
@@ -149,7 +150,7 @@ def test_settings_schema_per_answers(renders: dict, variant: tuple[str, bool, st
 def test_a_hyphenated_service_becomes_a_camel_case_setting(
     template_git: TemplateSource, tmp_path: Path
 ) -> None:
-    dest = render_extension(template_git, tmp_path / "r", name="my-tool", service="data-quality")
+    dest = render(template_git, tmp_path / "r", "jupyterlab", name="my-tool", service="data-quality")
     schema = json.loads((dest / "schema/plugin.json").read_text())
     assert schema["properties"]["dataQualityServiceUrl"]["default"] == "/naavre-data-quality-service"
     names = (dest / "src/names.ts").read_text()
@@ -189,8 +190,8 @@ def test_only_the_names_module_holds_the_answers(template_git: TemplateSource) -
 
 def test_long_answers_change_only_the_names_module(template_git: TemplateSource, tmp_path: Path) -> None:
     common = {"kind": "frontend-and-server", "has_settings": True}
-    short = render_extension(template_git, tmp_path / "short", name="my-tool", service="x", **common)
-    long = render_extension(template_git, tmp_path / "long", **LONG_ANSWERS, **common)
+    short = render(template_git, tmp_path / "short", "jupyterlab", name="my-tool", service="x", **common)
+    long = render(template_git, tmp_path / "long", "jupyterlab", **LONG_ANSWERS, **common)
     sources = _files(short / "src")
     assert sources == _files(long / "src") and "names.ts" in sources
     differ = {
@@ -244,7 +245,7 @@ def test_one_dependency_set_and_one_version_for_every_variant(renders: dict) -> 
 def test_yarn_lock_holds_the_rendered_name_where_yarn_sorts_it(
     template_git: TemplateSource, tmp_path: Path, org: str
 ) -> None:
-    dest = render_extension(template_git, tmp_path / "r", name="my-tool", github_org=org)
+    dest = render(template_git, tmp_path / "r", "jupyterlab", name="my-tool", github_org=org)
     package = json.loads((dest / "package.json").read_text())
     lock = (dest / "yarn.lock").read_text()
     entries = _lock_entries(lock)
@@ -273,7 +274,7 @@ def test_bad_answers_are_refused_before_anything_is_written(
     template_git: TemplateSource, tmp_path: Path, answers: dict, field: str, rule: str
 ) -> None:
     with pytest.raises(ValueError) as refused:
-        render_extension(template_git, tmp_path / "never", **{"name": "my-tool", **answers})
+        render(template_git, tmp_path / "never", "jupyterlab", **{"name": "my-tool", **answers})
     error = _copier.usage_error_from(refused.value)
     assert error is not None and error.field == field
     assert rule in str(refused.value)
@@ -285,7 +286,7 @@ def test_the_service_name_rule_is_unchanged_for_jupyterlab(
     template_git: TemplateSource, tmp_path: Path
 ) -> None:
     """'-service' is only the service template's suffix; an extension may be called that."""
-    dest = render_extension(template_git, tmp_path / "r", name="data-service")
+    dest = render(template_git, tmp_path / "r", "jupyterlab", name="data-service")
     assert json.loads((dest / "package.json").read_text())["name"] == "@naavre/data-service-jupyterlab"
 
 

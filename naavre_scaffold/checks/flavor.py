@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
-from naavre_scaffold.checks import CheckResult, first_lines, run_tool
+from naavre_scaffold.checks import CheckResult, ToolMissingError, first_lines, run_tool
 from naavre_scaffold.checks.dockerfile import hadolint
 from naavre_scaffold.checks.flavor_tags import CONFIG, REPO_MARKER, base_image_tags
 
@@ -145,8 +144,18 @@ def _all_flavors(root: Path) -> list[Flavor]:
     return [_flavor(config.parent, root) for config in sorted(root.glob(f"flavors/*/{CONFIG}"))]
 
 
+def _jsonschema() -> Any:
+    """jsonschema, a verify extra: imported when a flavor is checked, so that `new` never needs it."""
+    try:
+        import jsonschema
+    except ImportError:
+        raise ToolMissingError("jsonschema is not installed: pip install 'naavre-scaffold[verify]'") from None
+    return jsonschema
+
+
 def _load_schema(root: Path) -> dict[str, Any] | str:
     """The repository's flavor_config schema, or why it cannot be used."""
+    jsonschema = _jsonschema()
     try:
         schema = json.loads((root / SCHEMA).read_text())
         jsonschema.validators.validator_for(schema).check_schema(schema)
@@ -178,7 +187,7 @@ def _schema(flavor: Flavor, file: str, schema: dict[str, Any] | str | None) -> C
     name = f"{flavor.name}: schema {file}"
     if not isinstance(schema, dict):
         return CheckResult(name, False, f"{schema}: cannot validate {file}")
-    validator = jsonschema.validators.validator_for(schema)(schema)
+    validator = _jsonschema().validators.validator_for(schema)(schema)
     errors = sorted(validator.iter_errors(flavor.config), key=lambda e: list(e.absolute_path))
     lines = [f"{'.'.join(map(str, e.absolute_path)) or '(top level)'}: {e.message}" for e in errors]
     flavor.schema_invalid = bool(lines)

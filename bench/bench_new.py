@@ -33,15 +33,16 @@ def _timed(args: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def same_files(left: Path, right: Path) -> bool:
-    compare = filecmp.dircmp(left, right, ignore=[".git"])
-    stack = [compare]
+def differences(left: Path, right: Path) -> list[str]:
+    """The files (relative paths) that differ between two trees, or exist in one only; .git aside."""
+    found: list[str] = []
+    stack = [(filecmp.dircmp(left, right, ignore=[".git"]), Path())]
     while stack:
-        current = stack.pop()
-        if current.left_only or current.right_only or current.diff_files or current.funny_files:
-            return False
-        stack.extend(current.subdirs.values())
-    return True
+        current, where = stack.pop()
+        odd = current.left_only + current.right_only + current.diff_files + current.funny_files
+        found += [(where / name).as_posix() for name in odd]
+        stack += [(sub, where / name) for name, sub in current.subdirs.items()]
+    return sorted(found)
 
 
 def compare_with_copier(template_name: str, runs: int) -> None:
@@ -64,7 +65,7 @@ def compare_with_copier(template_name: str, runs: int) -> None:
         for run in range(runs):
             for label, command in sides.items():
                 times[label].append(_timed(command(work / f"{label}-{run}")))
-        same = same_files(work / "naavre-scaffold new-0", work / "copier copy-0")
+        same = not differences(work / "naavre-scaffold new-0", work / "copier copy-0")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

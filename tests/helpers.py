@@ -41,18 +41,7 @@ def replace_in(path: Path, old: str, new: str) -> None:
 
 def snapshot(repo: Path) -> dict[str, object]:
     """Everything a person could lose: HEAD, branch, refs, index entries and every file's bytes."""
-    files = {
-        p.relative_to(repo).as_posix(): p.read_bytes()
-        for p in sorted(repo.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(repo).parts
-    }
-    return {
-        "head": git(repo, "rev-parse", "HEAD"),
-        "branch": git(repo, "symbolic-ref", "--quiet", "HEAD"),
-        "refs": git(repo, "for-each-ref"),
-        "index": git(repo, "ls-files", "--stage"),
-        "files": files,
-    }
+    return {**snapshot_detached(repo), "branch": git(repo, "symbolic-ref", "--quiet", "HEAD")}
 
 
 def has_conflict_markers_in_history(repo: Path) -> bool:
@@ -165,3 +154,15 @@ def render(source: TemplateSource, dest: Path, template: str, **answers: object)
         quiet=True,
     )
     return dest
+
+
+def with_github_origin(repo: Path, tmp_path: Path) -> Path:
+    """Give ``repo`` a GitHub ``origin`` whose pushes land in a bare repository on disk."""
+    bare = tmp_path / f"{repo.name}.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(bare))
+    url = f"https://github.com/NaaVRE/{repo.name}.git"
+    git(repo, "remote", "add", "origin", url)
+    # git's own URL rewriting sends the push to the bare repository instead of GitHub.
+    git(repo, "config", f"url.{bare.as_uri()}.insteadOf", url)
+    git(repo, "push", "--quiet", "origin", "main")
+    return bare

@@ -17,7 +17,14 @@ from naavre_scaffold.cli import main
 from naavre_scaffold.errors import GitHubError, UsageError
 from naavre_scaffold.git import git
 from naavre_scaffold.update import Options, Verdict, update
-from tests.helpers import build_template, commit_all, make_repo, snapshot, snapshot_detached
+from tests.helpers import (
+    build_template,
+    commit_all,
+    make_repo,
+    snapshot,
+    snapshot_detached,
+    with_github_origin,
+)
 
 BRANCH = "template-update/v1.1.0"
 OLD = {"a.txt": "a\n", "b.txt": "b\n", "keep.txt": "k\n"}
@@ -178,20 +185,9 @@ def test_a_rerun_names_the_uncommitted_update_of_an_earlier_run(template: Path, 
     )
 
 
-def _with_origin(repo: Path, tmp_path: Path) -> Path:
-    """A GitHub origin whose pushes land in a bare repository on disk (git's insteadOf)."""
-    bare = tmp_path / f"{repo.name}.git"
-    git(tmp_path, "init", "--quiet", "--bare", str(bare))
-    url = f"https://github.com/NaaVRE/{repo.name}.git"
-    git(repo, "remote", "add", "origin", url)
-    git(repo, "config", f"url.{bare.as_uri()}.insteadOf", url)
-    git(repo, "push", "--quiet", "origin", "main")
-    return bare
-
-
 def test_a_push_error_shows_the_hooks_reason(template: Path, tmp_path: Path) -> None:
     repo = make_repo(template, tmp_path / "repo", "v1.0.0")
-    origin = _with_origin(repo, tmp_path)
+    origin = with_github_origin(repo, tmp_path)
     hook = origin / "hooks/pre-receive"
     hook.write_text("#!/bin/sh\necho 'policy: template updates need a ticket number' >&2\nexit 1\n")
     hook.chmod(0o755)
@@ -226,7 +222,7 @@ def pull_requests(monkeypatch, tmp_path: Path):
 def test_a_failed_pull_request_converges_on_rerun(template: Path, tmp_path: Path, pull_requests) -> None:
     failing, requests = pull_requests
     repo = make_repo(template, tmp_path / "repo", "v1.0.0")
-    origin = _with_origin(repo, tmp_path)
+    origin = with_github_origin(repo, tmp_path)
 
     first = _only(update([repo], Options(commit=True, push=True, pull_request=True)))
 
@@ -251,7 +247,7 @@ def test_a_rerun_adopts_the_pushed_branch_when_the_local_one_is_gone(
 ) -> None:
     failing, _ = pull_requests
     repo = make_repo(template, tmp_path / "repo", "v1.0.0")
-    origin = _with_origin(repo, tmp_path)
+    origin = with_github_origin(repo, tmp_path)
     update([repo], Options(commit=True, push=True, pull_request=True))
     pushed = git(origin, "rev-parse", BRANCH)
     git(repo, "branch", "--quiet", "-D", BRANCH)
@@ -269,7 +265,7 @@ def test_a_rerun_adopts_the_pushed_branch_when_the_local_one_is_gone(
 
 def test_a_rerun_after_new_commits_replaces_its_own_branch(template: Path, tmp_path: Path) -> None:
     repo = make_repo(template, tmp_path / "repo", "v1.0.0")
-    origin = _with_origin(repo, tmp_path)
+    origin = with_github_origin(repo, tmp_path)
     update([repo], Options(commit=True, push=True))
     (repo / "notes.txt").write_text("our work goes on\n")
     commit_all(repo, "More work")
@@ -298,7 +294,7 @@ def test_a_pull_request_from_a_detached_head_makes_nothing(
     template: Path, tmp_path: Path, pull_requests
 ) -> None:
     repo = make_repo(template, tmp_path / "repo", "v1.0.0")
-    _with_origin(repo, tmp_path)
+    with_github_origin(repo, tmp_path)
     git(repo, "checkout", "--quiet", "--detach")
 
     outcome = _only(update([repo], Options(commit=True, push=True, pull_request=True)))

@@ -24,7 +24,7 @@ from naavre_scaffold import __version__, github
 from naavre_scaffold.cli import main
 from naavre_scaffold.errors import GitHubError
 from naavre_scaffold.git import git
-from tests.helpers import commit_all
+from tests.helpers import commit_all, with_github_origin
 
 NEWEST = "v1.1.1"
 BRANCH = f"template-update/{NEWEST}"
@@ -32,21 +32,9 @@ TOKEN = "test-token-not-a-secret"
 TRICKLE = "trickle"  # an answer that sends a header line every 0.2 s and never ends the headers
 
 
-def _with_origin(repo: Path, tmp_path: Path) -> Path:
-    """Give ``repo`` a GitHub ``origin`` whose pushes land in a bare repository on disk."""
-    bare = tmp_path / f"{repo.name}.git"
-    git(tmp_path, "init", "--quiet", "--bare", str(bare))
-    url = f"https://github.com/NaaVRE/{repo.name}.git"
-    git(repo, "remote", "add", "origin", url)
-    # git's own URL rewriting sends the push to the bare repository instead of GitHub.
-    git(repo, "config", f"url.{bare.as_uri()}.insteadOf", url)
-    git(repo, "push", "--quiet", "origin", "main")
-    return bare
-
-
 def test_push_reaches_origin(make_service, tmp_path: Path) -> None:
     repo = make_service("pushed")
-    origin = _with_origin(repo, tmp_path)
+    origin = with_github_origin(repo, tmp_path)
 
     assert main(["update", str(repo), "--push"]) == 0
 
@@ -187,7 +175,7 @@ def test_pull_request_request_in_full(
     make_service, template_versions: Path, tmp_path: Path, github_api, capsys
 ) -> None:
     repo = make_service("reviewed")
-    _with_origin(repo, tmp_path)
+    with_github_origin(repo, tmp_path)
 
     assert main(["update", str(repo), "--pr"]) == 0
 
@@ -227,7 +215,7 @@ def test_failed_pull_request_does_not_stop_the_others(make_service, tmp_path: Pa
     refused = make_service("refused", parent=tmp_path / "a")
     accepted = make_service("fine", parent=tmp_path / "b")
     for repo in (refused, accepted):
-        _with_origin(repo, tmp_path)
+        with_github_origin(repo, tmp_path)
     invalid = {"message": "Validation Failed", "errors": [{"code": "invalid", "field": "base"}]}
 
     def route(request: dict) -> tuple | None:
@@ -262,7 +250,7 @@ def test_failed_pull_request_does_not_stop_the_others(make_service, tmp_path: Pa
 
 def test_existing_pull_request_is_reported_not_failed(make_service, tmp_path: Path, github_api) -> None:
     repo = make_service("again")
-    _with_origin(repo, tmp_path)
+    with_github_origin(repo, tmp_path)
     exists = {
         "message": "Validation Failed",
         "errors": [

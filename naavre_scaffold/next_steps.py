@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 
@@ -110,13 +111,33 @@ Push it to GitHub:
   git remote add origin git@github.com:{a["github_org"]}/{a["repo_name"]}.git
   git push -u origin main
 Then publish a GitHub release tagged v0.1.0: it pushes the image {a["service_image"]}:v0.1.0
-and the chart {a["service_chart_repository"]}/{chart} version 0.1.0.
-
+and the chart {a["service_chart_repository"]}/{chart} version 0.1.0 (pin it without the "v").
+{_visibility(a["registry"], chart)}
 Then deploy it with NaaVRE-helm. In naavre/Chart.yaml, under dependencies:
 {_indent(dependency)}In naavre/values.yaml (set the host and realm of your deployment):
 {_indent(values)}And in the NaaVRE-helm checkout:
   ./deploy.sh dependency-update
 """
+
+
+def _visibility(registry: str, chart: str) -> str:
+    """The one-time step that lets NaaVRE-helm pull a first release, which ghcr.io makes private."""
+    host, _, path = registry.partition("/")
+    if host != "ghcr.io":
+        return (
+            f"NaaVRE-helm pulls without logging in: make both readable anonymously on {host},\n"
+            "or give the deployment pull credentials.\n"
+        )
+    owner, _, prefix = path.partition("/")
+    prefix = f"{prefix}/" if prefix else ""
+    pages = "".join(
+        f"    https://github.com/orgs/{owner}/packages/container/{quote(package, safe='')}/settings\n"
+        for package in (f"{prefix}{chart}", f"{prefix}charts/{chart}")
+    )
+    return (
+        "ghcr.io makes new packages private, and NaaVRE-helm pulls without logging in: once,\n"
+        'after that first release, make both public (Danger Zone, "Change visibility"):\n' + pages
+    )
 
 
 def jupyterlab(path: Path, a: Mapping[str, Any]) -> str:

@@ -240,7 +240,7 @@ def test_readme_commands_work_as_written(template_repo: Path, tmp_path: Path, mo
     skipped = {
         f"docker build . -f docker/Dockerfile -t {slug}:dev": "needs a Docker engine; CI builds the image",
         f"docker run --rm -p {port}:{port} -e DISABLE_AUTH=true {slug}:dev": "needs the image built above",
-        f"helm upgrade --install {slug} oci://ghcr.io/naavre/charts/{slug} --version vX.Y.Z "
+        f"helm upgrade --install {slug} oci://ghcr.io/naavre/charts/{slug} --version X.Y.Z "
         f"-f helm/{slug}/values-example.yaml": "needs a cluster and a published release",
     }
     session = ShellSession(repo, developer_env(tmp_path), port, tmp_path / "server.log")

@@ -87,3 +87,16 @@ def test_the_python_line_is_printed_as_a_command(tmp_path: Path) -> None:
         "uv run pytest",
         "DISABLE_AUTH=true uv run fastapi dev app/main.py --port 9090  # then open http://127.0.0.1:9090/docs",
     ]
+
+
+def test_the_visibility_pages_printed_are_the_readmes(tmp_path: Path, monkeypatch, capsys) -> None:
+    """ghcr.io makes a first release private: both say where to make its two packages public."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "service", "seen", "--defaults", "-d", "registry=ghcr.io/naavre/sub"]) == 0
+    printed = re.findall(r"https://github\.com/orgs/\S+/settings", capsys.readouterr().out)
+    readme = (tmp_path / "NaaVRE-seen-service" / "README.md").read_text()
+    assert printed == [
+        "https://github.com/orgs/naavre/packages/container/sub%2Fnaavre-seen-service/settings",
+        "https://github.com/orgs/naavre/packages/container/sub%2Fcharts%2Fnaavre-seen-service/settings",
+    ]
+    assert re.findall(r"https://github\.com/orgs/\S+/settings", readme) == printed

@@ -42,7 +42,9 @@ class CheckReport:
 
     ``drift`` holds (path relative to the subproject folder, "modified" or "missing");
     ``diffs`` maps each drifted path to a git patch, relative to the git repository's
-    root, that turns the repository's file back into the template's.
+    root, that turns the repository's file back into the template's. ``changes`` holds
+    (path, "added", "modified" or "removed"): what updating to ``newest`` changes in the
+    template's files; empty unless ``behind``.
     """
 
     path: Path
@@ -51,6 +53,7 @@ class CheckReport:
     behind: bool = False
     version_note: str = ""
     drift: list[tuple[str, str]] = field(default_factory=list)
+    changes: list[tuple[str, str]] = field(default_factory=list)
     diffs: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     error_kind: str | None = None  # REPOSITORY_PROBLEM or TEMPLATE_PROBLEM when ``error`` is set
@@ -121,6 +124,20 @@ def _compare(
     return drift
 
 
+def _changes(
+    recorded: Path, newest: Path, owned: Callable[[Path], bool], answers_name: str
+) -> list[tuple[str, str]]:
+    """The template's files that the newest version adds, modifies or removes, by path."""
+    words = {"missing": "added", "modified": "modified"}
+    changes = [(path, words[kind]) for path, kind in _compare(newest, recorded, owned, answers_name)]
+    changes += [
+        (path, "removed")
+        for path, kind in _compare(recorded, newest, owned, answers_name)
+        if kind == "missing"
+    ]
+    return sorted(changes)
+
+
 def _root_prefix(folder: Path) -> str:
     """Where ``folder`` is inside its git repository (``""`` at the root or outside git)."""
     root = git_root(folder)
@@ -183,10 +200,8 @@ def check_subproject(sub: Subproject, mirror: sources.Mirror, vcs_ref: str | Non
             _render(mirror, sub, report.newest, newest)
             # Behind only if updating would change something: a release that
             # renders the same here is not worth an update (`update` agrees).
-            report.behind = bool(
-                _compare(newest, recorded, owned, answers_name)
-                or _compare(recorded, newest, owned, answers_name)
-            )
+            report.changes = _changes(recorded, newest, owned, answers_name)
+            report.behind = bool(report.changes)
             if not report.behind:
                 report.version_note = f"{report.newest} changes nothing here"
     return report

@@ -33,7 +33,11 @@ def check_lines(report: CheckReport, show_diff: bool, quiet: bool = False) -> li
         return [f"FAIL  {where}: {report.error}"]
     lines = []
     if report.behind:
-        lines.append(f"FAIL  {where}: version {report.version} is behind the newest template {report.newest}")
+        lines.append(
+            f"FAIL  {where}: version {report.version} is behind the newest template {report.newest},"
+            f" which changes {len(report.changes)} file(s):"
+        )
+        lines += [f"        {kind:<9}{path}" for path, kind in report.changes]
     elif not quiet:
         note = f" ({report.version_note})" if report.version_note else ""
         lines.append(f"PASS  {where}: version {report.version}{note}")
@@ -73,6 +77,7 @@ def _repo_json(report: CheckReport, show_diff: bool) -> dict[str, Any]:
         "version": report.version,
         "newest": report.newest,
         "behind": report.behind,
+        "changes": [{"path": path, "kind": kind} for path, kind in report.changes],
         "version_note": report.version_note,
         "drift": drift,
         "error": report.error,

@@ -76,6 +76,7 @@ def test_the_python_line_is_printed_as_a_command(tmp_path: Path) -> None:
         "repo_name": "NaaVRE-qc-service",
         "service_image": "ghcr.io/myorg/naavre-qc-service",
         "service_chart_repository": "oci://ghcr.io/myorg/charts",
+        "registry": "ghcr.io/myorg",
     }
 
     commands = printed_commands(service(folder, answers))

@@ -16,7 +16,14 @@ ROOT = bundled_root()
 QUESTION_FILES = sorted(ROOT.glob("templates/*/questions.yml"))
 # Files each template leaves to the project once it exists (its `_skip_if_exists`).
 PROJECT_OWNED = {
-    "service": {"README.md", "pyproject.toml", "uv.lock", "app/main.py", "app/routes/me.py"},
+    "service": {
+        "README.md",
+        "pyproject.toml",
+        "uv.lock",
+        "app/main.py",
+        "app/routes/me.py",
+        "app/tests/test_main.py",
+    },
     "jupyterlab": {
         "README.md",
         "CHANGELOG.md",

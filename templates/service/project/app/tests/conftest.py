@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import auth, config, settings
-from app.main import create_app
+from app.application import create_app
+from app.tests import probe
 from app.tests.helpers import token_claims
 
 # Every variable the service reads, set explicitly so that the developer's own
@@ -18,9 +19,11 @@ ENV_DEFAULTS = {
     "ROOT_PATH": "",
     "DEBUG": "false",
     "OIDC_CONFIGURATION_URL": "",
+    "OIDC_CLIENT_ID": "",
     "VERIFY_SSL": "true",
     "DISABLE_AUTH": "true",
     "CONFIG_FILE_URL": "",
+    "FORWARDED_ALLOW_IPS": settings.DEFAULT_FORWARDED_ALLOW_IPS,
 }
 
 
@@ -47,14 +50,19 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]
 
 
 @pytest.fixture
-def make_client() -> Iterator[Callable[[], TestClient]]:
-    """Build the app from the environment as it is now and start it (lifespan included)."""
+def make_client() -> Iterator[Callable[..., TestClient]]:
+    """Build the template's app (with the test routes) from the environment as it is now, and start it.
+
+    Keyword arguments go to TestClient, e.g. client=("10.0.0.7", 50000) for the caller's address.
+    """
     with ExitStack() as stack:
-        yield lambda: stack.enter_context(TestClient(create_app()))
+        yield lambda **options: stack.enter_context(
+            TestClient(create_app(title="test", routers=[probe.router]), **options)
+        )
 
 
 @pytest.fixture
-def client(make_client: Callable[[], TestClient]) -> TestClient:
+def client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client()
 
 

@@ -50,6 +50,13 @@ class OIDCProvider:
     def __init__(self, jwks: list[dict[str, Any]], tls: ssl.SSLContext | None = None) -> None:
         self.jwks = jwks
         self.requests: Counter[str] = Counter()
+        # An outage: every request answered with 503 while this is true.
+        self.failing = False
+        # A slow provider: JWKS requests wait until `release` is set (it is, unless
+        # a test clears it); `holding` is set once a JWKS request is waiting.
+        self.release = threading.Event()
+        self.release.set()
+        self.holding = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._scheme = "http"
@@ -69,9 +76,13 @@ class OIDCProvider:
     def configuration_url(self) -> str:
         return self.base_url + DISCOVERY_PATH
 
+    @property
+    def issuer(self) -> str:
+        return self.base_url + "/realms/test"
+
     def document(self, path: str) -> dict[str, Any] | None:
         if path == DISCOVERY_PATH:
-            return {"issuer": self.base_url + "/realms/test", "jwks_uri": self.base_url + JWKS_PATH}
+            return {"issuer": self.issuer, "jwks_uri": self.base_url + JWKS_PATH}
         if path == JWKS_PATH:
             return {"keys": self.jwks}
         return None
@@ -81,6 +92,11 @@ class OIDCProvider:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop serving: connections are refused from now on (calling it again does nothing)."""
+        self.release.set()  # no request stays held
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -90,6 +106,12 @@ def _handler_for(provider: OIDCProvider) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             provider.requests[self.path] += 1
+            if self.path == JWKS_PATH and not provider.release.is_set():
+                provider.holding.set()
+                provider.release.wait(30)
+            if provider.failing:
+                self.send_error(503)
+                return
             document = provider.document(self.path)
             if document is None:
                 self.send_error(404)

@@ -22,4 +22,4 @@ def test_health_needs_no_provider_in_real_auth_mode(environment, make_client) ->
 def test_openapi_documents_the_routes(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
 
-    assert {"/health", "/me"} <= set(paths)
+    assert {"/health", "/probe/claims"} <= set(paths)

@@ -38,6 +38,7 @@ def client(environment, make_client) -> TestClient:
         pytest.param(httpx.Response(200, text="<html>login</html>"), None, id="discovery-not-json"),
         pytest.param(httpx.Response(200, json=[DISCOVERY]), None, id="discovery-not-an-object"),
         pytest.param(httpx.Response(200, json={"issuer": DISCOVERY["issuer"]}), None, id="discovery-without-jwks-uri"),
+        pytest.param(httpx.Response(200, json={"jwks_uri": JWKS_URL}), None, id="discovery-without-issuer"),
         pytest.param(httpx.Response(200, json=DISCOVERY), httpx.Response(404), id="jwks-not-found"),
         pytest.param(httpx.Response(200, json=DISCOVERY), httpx.Response(200, json={"keys": {}}), id="keys-not-a-list"),
         pytest.param(
@@ -57,7 +58,7 @@ def test_unusable_provider_answer_gives_503(
     provider.get(CONFIGURATION_URL).mock(return_value=discovery)
     provider.get(JWKS_URL).mock(return_value=jwks or httpx.Response(200, json={"keys": [signing_key.public_jwk()]}))
 
-    response = client.get("/me", headers=bearer(signing_key.sign(token_claims())))
+    response = client.get("/probe/claims", headers=bearer(signing_key.sign(token_claims(iss=DISCOVERY["issuer"]))))
 
     assert response.status_code == 503
     assert response.json() == {"detail": "the authentication provider is unavailable"}
@@ -66,7 +67,7 @@ def test_unusable_provider_answer_gives_503(
 def test_provider_timeout_gives_503(client: TestClient, provider: respx.MockRouter, signing_key: SigningKey) -> None:
     provider.get(CONFIGURATION_URL).mock(side_effect=httpx.ConnectTimeout("timed out"))
 
-    response = client.get("/me", headers=bearer(signing_key.sign(token_claims())))
+    response = client.get("/probe/claims", headers=bearer(signing_key.sign(token_claims(iss=DISCOVERY["issuer"]))))
 
     assert response.status_code == 503
 
@@ -77,8 +78,8 @@ def test_a_failed_fetch_is_retried_on_the_next_request(
     discovery = provider.get(CONFIGURATION_URL)
     discovery.side_effect = [httpx.Response(502), httpx.Response(200, json=DISCOVERY)]
     provider.get(JWKS_URL).mock(return_value=httpx.Response(200, json={"keys": [signing_key.public_jwk()]}))
-    token = signing_key.sign(token_claims())
+    token = signing_key.sign(token_claims(iss=DISCOVERY["issuer"]))
 
-    assert client.get("/me", headers=bearer(token)).status_code == 503
-    assert client.get("/me", headers=bearer(token)).status_code == 200
+    assert client.get("/probe/claims", headers=bearer(token)).status_code == 503
+    assert client.get("/probe/claims", headers=bearer(token)).status_code == 200
     assert discovery.call_count == 2

@@ -41,9 +41,8 @@ def _lint(args: argparse.Namespace) -> int:
 
 def _package(args: argparse.Namespace) -> int:
     Path(args.destination).mkdir(parents=True, exist_ok=True)
-    print(
-        f"Successfully packaged chart and saved it to: {helm_python.package(args.chart, destination=args.destination)}"
-    )
+    archive = helm_python.package(args.chart, destination=args.destination)
+    print(f"Successfully packaged chart and saved it to: {archive}")
     return 0
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import filecmp
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,12 +27,11 @@ import copier
 from naavre_scaffold import sources
 from naavre_scaffold.discovery import Subproject, find_subprojects, git_root
 from naavre_scaffold.errors import GitError, ScaffoldError, UsageError, one_line
+from naavre_scaffold.git import no_index_patch
 
 # Whose problem a subproject that could not be checked is.
 REPOSITORY_PROBLEM = "repository"  # its answers or .naavre-scaffold.yml are broken: a person fixes them
 TEMPLATE_PROBLEM = "template"  # the template cannot be fetched or rendered at that version
-# Plain paths (named a/ and b/ by the scratch folders), whatever the user's git configuration says.
-PATCH_OPTIONS = ("--no-index", "--binary", "--no-prefix", "--no-color", "--no-ext-diff", "--no-textconv")
 
 
 @dataclass
@@ -159,20 +157,7 @@ def _patch(render: Path, repo: Path, relative: str, prefix: str, scratch: Path) 
         if source.is_file() or source.is_symlink():
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, copy, follow_symlinks=False)
-    before = f"a/{name}" if mine.exists() or mine.is_symlink() else "/dev/null"
-    done = subprocess.run(
-        ["git", "diff", *PATCH_OPTIONS, "--", before, f"b/{name}"],
-        cwd=scratch,
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode not in (0, 1):
-        return ""
-    text = done.stdout.decode(errors="replace")
-    # A new file's header names b/ twice; git apply takes either, a reader expects a/ then b/.
-    if before == "/dev/null" and text.startswith(("diff --git b/", 'diff --git "b/')):
-        text = text.replace("b/", "a/", 1)
-    return text
+    return no_index_patch(scratch, name)
 
 
 def check_subproject(sub: Subproject, mirror: sources.Mirror, vcs_ref: str | None = None) -> CheckReport:

@@ -7,11 +7,21 @@ from pathlib import Path
 
 from naavre_scaffold.errors import GitError
 
-__all__ = ["GitError", "git", "git_bytes", "git_with_reason", "has_identity", "init_and_commit"]
+__all__ = [
+    "GitError",
+    "git",
+    "git_bytes",
+    "git_with_reason",
+    "has_identity",
+    "init_and_commit",
+    "no_index_patch",
+]
 
 # Used only when the user has no git identity configured, so that the first
 # commit of a new repository never fails on a fresh machine or in CI.
 FALLBACK_IDENTITY = ("naavre-scaffold", "naavre-scaffold@users.noreply.github.com")
+# Plain paths (named a/ and b/ by the scratch folders), whatever the user's git configuration says.
+PATCH_OPTIONS = ("--no-index", "--binary", "--no-prefix", "--no-color", "--no-ext-diff", "--no-textconv")
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -67,3 +77,27 @@ def git_with_reason(cwd: Path, *args: str) -> str:
         reason = " ".join((done.stderr or done.stdout).split()) or f"exit status {done.returncode}"
         raise GitError(f"git {args[0]} failed: {reason}")
     return done.stdout.rstrip("\n")
+
+
+def no_index_patch(scratch: Path, name: str) -> str:
+    """The git patch from ``scratch/a/<name>`` (or no file) to ``scratch/b/<name>``, for the path ``name``.
+
+    git itself writes it (``git diff --no-index --binary``), so modes, binary files,
+    missing newlines and carriage returns come out as ``git apply`` reads them.
+    Empty when the two are the same or git cannot compare them.
+    """
+    mine = scratch / "a" / name
+    before = f"a/{name}" if mine.exists() or mine.is_symlink() else "/dev/null"
+    done = subprocess.run(
+        ["git", "diff", *PATCH_OPTIONS, "--", before, f"b/{name}"],
+        cwd=scratch,
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode not in (0, 1):
+        return ""
+    text = done.stdout.decode(errors="replace")
+    # A new file's header names b/ twice; git apply takes either, a reader expects a/ then b/.
+    if before == "/dev/null" and text.startswith(("diff --git b/", 'diff --git "b/')):
+        text = text.replace("b/", "a/", 1)
+    return text

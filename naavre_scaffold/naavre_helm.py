@@ -1,8 +1,11 @@
-"""How the NaaVRE-helm umbrella chart consumes a service chart, written once.
+"""How NaaVRE-helm consumes a component, written once.
 
-``new`` prints these blocks as the snippet to paste into NaaVRE-helm, and the helm
-check renders every service chart with the same values, so a chart that the
-umbrella could not deploy fails its checks.
+NaaVRE-helm deploys in two steps: ``deploy.sh`` renders the auxiliary ``values/`` chart,
+whose templates turn the deployment's ``global`` values (domain, TLS, Keycloak, ...)
+into one values file per subchart, then installs the umbrella chart ``naavre/`` with
+those files. ``register`` adds a component to both; ``new`` prints the same blocks for
+someone without a checkout at hand, and the helm check renders every service chart
+with values of the same shape, so a chart that the umbrella could not deploy fails.
 """
 
 from __future__ import annotations
@@ -12,9 +15,29 @@ from typing import Any
 
 EXAMPLE_DOMAIN = "naavre.example.org"
 
+UMBRELLA_CHART = "naavre/Chart.yaml"
+UMBRELLA_VALUES = "naavre/values.yaml"
+VALUES_CHART = "values/Chart.yaml"
+VALUES_VALUES = "values/values.yaml"
+JUPYTERHUB_TEMPLATE = "values/templates/jupyterhub.yaml"
 
-def chart_dependency(chart: str, chart_repository: str, version: str = "0.1.0") -> dict[str, Any]:
-    """The entry for ``dependencies:`` in NaaVRE-helm's ``naavre/Chart.yaml``."""
+
+def values_template_path(chart: str) -> str:
+    return f"values/templates/{chart}.yaml"
+
+
+def lab_file_path(slug: str) -> str:
+    return f"values/virtual-labs/values-{slug}.public.yaml"
+
+
+def camel_case(chart: str) -> str:
+    """A component's key in ``values/values.yaml``: naavre-x-service -> naavreXService."""
+    first, *rest = chart.split("-")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def chart_dependency(chart: str, chart_repository: str, version: str) -> dict[str, Any]:
+    """The entry for ``dependencies:`` in ``naavre/Chart.yaml``."""
     return {
         "name": chart,
         "version": version,
@@ -23,32 +46,149 @@ def chart_dependency(chart: str, chart_repository: str, version: str = "0.1.0") 
     }
 
 
-def service_values(chart: str, release: str = "naavre", domain: str = EXAMPLE_DOMAIN) -> dict[str, Any]:
-    """The values block NaaVRE-helm passes to a service chart named ``chart``.
+def component_values(chart: str) -> dict[str, Any]:
+    """The block of ``values/values.yaml`` for a service: on, and the path it is served under."""
+    return {camel_case(chart): {"enabled": True, "ingress": {"basePath": f"/{chart}"}}}
 
-    Same shape as the umbrella's own: a ``<release>-naavre-<svc>`` full name, an
-    nginx ingress with a Prefix path ``/<chart>/``, the matching root path, the
-    virtual labs as raw JSON and the OIDC discovery URL of the NaaVRE Keycloak.
+
+def service_url(camel: str) -> str:
+    """A service's public URL as a ``values/`` template writes it (with ``$`` for use inside range)."""
+    return (
+        'https://{{ $.Values.global.ingress.domain }}/{{ trimAll "/" ($.Values.'
+        + camel
+        + ".ingress.basePath) }}"
+    )
+
+
+def service_values_template(chart: str) -> str:
+    """``values/templates/<chart>.yaml``: the service's values, made from the deployment's ``global``.
+
+    The same shape as NaaVRE-helm's other service templates: its ingress on the
+    deployment's domain under its basePath, TLS only when the deployment has it, the
+    OIDC discovery URL of the external or the bundled Keycloak, and the virtual labs
+    that are enabled, as the configuration file the service reads.
+    """
+    return _SERVICE_VALUES.replace("__CHART__", chart).replace("__CAMEL__", camel_case(chart))
+
+
+_SERVICE_VALUES = """\
+{{- $domain := .Values.global.ingress.domain }}
+{{- $basePath := trimAll "/" .Values.__CAMEL__.ingress.basePath }}
+{{- $keycloak := .Values.global.externalServices.keycloak }}
+__CHART__:
+  enabled: {{ .Values.__CAMEL__.enabled }}
+  fullnameOverride: "{{ include "values.fullname" . }}-__CHART__"
+
+  ingress:
+    enabled: true
+    className: "nginx"
+    {{- with .Values.global.ingress.commonAnnotations }}
+    annotations:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    hosts:
+      - host: "{{ $domain }}"
+        paths:
+          - path: "/{{ $basePath }}/"
+            pathType: Prefix
+    {{- if .Values.global.ingress.tls.enabled }}
+    tls:
+      - hosts:
+          - "{{ $domain }}"
+        secretName: "{{ $domain }}-tls"
+    {{- end }}
+
+  conf:
+    rootPath: "/{{ $basePath }}"
+    virtual_labs_configuration:
+      # The enabled virtual labs, as the service's configuration file lists them.
+      {{- $labs := list }}
+      {{- range $key, $lab := .Values.jupyterhub.vlabs }}
+      {{- if $lab.enabled }}
+      {{- $tags := dig "configuration" "base_image_tags_url" "" $lab }}
+      {{- $labs = append $labs (dict "name" $lab.slug "base_image_tags_url" $tags) }}
+      {{- end }}
+      {{- end }}
+      rawJson: {{ dict "vl_configurations" $labs | toJson | quote }}
+
+  env:
+    {{- if .Values.global.insecureSkipVerifySSL }}
+    VERIFY_SSL: "false"
+    {{- end }}
+    {{- $realm := printf "https://%s/%s/realms/vre" $domain (trimAll "/" .Values.keycloak.ingress.basePath) }}
+    {{- if $keycloak.useExternal }}
+    {{- $realm = printf "%s/realms/%s" (trimSuffix "/" $keycloak.url) $keycloak.realm }}
+    {{- end }}
+    OIDC_CONFIGURATION_URL: "{{ $realm }}/.well-known/openid-configuration"
+    CONFIG_FILE_URL: "/configuration.json"
+
+  affinity:
+    {{- toYaml .Values.global.common.corePods.affinity | nindent 4 }}
+"""
+
+
+def virtual_lab(slug: str, flavor: str, image: str, tag: str, tags_url: str) -> dict[str, Any]:
+    """``values/virtual-labs/values-<slug>.public.yaml``: a lab on a flavor's Jupyter image of one release."""
+    return {
+        "jupyterhub": {
+            "vlabs": {
+                slug: {
+                    "enabled": True,
+                    "slug": slug,
+                    "title": f"{slug.replace('-', ' ').title()} lab",
+                    "description": f"A virtual lab on the NaaVRE {flavor} flavor.",
+                    "dirname": slug.replace("-", " ").title(),
+                    "image": {"name": image, "tag": tag},
+                    "configuration": {"base_image_tags_url": tags_url},
+                }
+            }
+        }
+    }
+
+
+def virtual_lab_of(
+    images: dict[str, Any], owner: dict[str, Any], repository: str, flavor: str, slug: str, tag: str
+) -> dict[str, Any]:
+    """``virtual_lab`` for a flavor of a flavors repository made by naavre-scaffold.
+
+    ``images`` is its ``naavre-flavors.yml`` (registry, image prefix) and ``owner`` its
+    answers (GitHub organisation and name), which give the release's tags file.
+    """
+    image = f"{images.get('registry', '<registry>')}/{images.get('image_prefix', '')}{flavor}-jupyter"
+    tags_url = (
+        f"https://github.com/{owner.get('github_org', '<org>')}/{owner.get('name', repository)}"
+        f"/releases/download/{tag}/base_image_tags.json"
+    )
+    return virtual_lab(slug, flavor, image, tag, tags_url)
+
+
+def service_values(chart: str, release: str = "naavre", domain: str = EXAMPLE_DOMAIN) -> dict[str, Any]:
+    """The values that ``service_values_template`` renders for one deployment, as a dict.
+
+    The helm check renders every service chart with these: TLS on, the bundled
+    Keycloak, one enabled lab (``tests/test_register.py`` renders the template itself
+    and checks that the two agree).
     """
     base_path = f"/{chart}"
-    short_name = chart.removeprefix("naavre-").removesuffix("-service")
     labs = {"vl_configurations": [{"name": "test-virtual-lab-1", "base_image_tags_url": ""}]}
+    # As Helm's toJson writes it: keys sorted, no spaces.
+    raw_json = json.dumps(labs, separators=(",", ":"), sort_keys=True)
     return {
         "enabled": True,
-        "fullnameOverride": f"{release}-naavre-{short_name}",
+        "fullnameOverride": f"{release}-{chart}",
         "ingress": {
             "enabled": True,
             "className": "nginx",
-            "annotations": {},
             "hosts": [{"host": domain, "paths": [{"path": f"{base_path}/", "pathType": "Prefix"}]}],
-            "tls": [{"hosts": [domain], "secretName": f"{release}-tls"}],
+            "tls": [{"hosts": [domain], "secretName": f"{domain}-tls"}],
         },
         "conf": {
             "rootPath": base_path,
-            "virtual_labs_configuration": {"rawJson": json.dumps(labs)},
+            "virtual_labs_configuration": {"rawJson": raw_json},
         },
         "env": {
             "OIDC_CONFIGURATION_URL": f"https://{domain}/auth/realms/vre/.well-known/openid-configuration",
             "CONFIG_FILE_URL": "/configuration.json",
         },
+        "affinity": {},
     }

@@ -21,7 +21,15 @@ from urllib.parse import quote
 import yaml
 
 from naavre_scaffold.checks import tool_env
-from naavre_scaffold.naavre_helm import chart_dependency, service_values
+from naavre_scaffold.naavre_helm import (
+    camel_case,
+    chart_dependency,
+    component_values,
+    lab_file_path,
+    service_url,
+    service_values_template,
+    virtual_lab_of,
+)
 
 _UV_FIND_TIMEOUT_SECONDS = 30
 
@@ -92,11 +100,9 @@ def python_choice(path: Path, wanted: str) -> str | None:
 
 
 def service(path: Path, a: Mapping[str, Any]) -> str:
-    """Next steps for a new service, with the blocks to paste into NaaVRE-helm."""
+    """Next steps for a new service: test, serve, push, release, and register it in NaaVRE-helm."""
     chart = a["slug"]
     port = a["port"]
-    dependency = _yaml([chart_dependency(chart, a["service_chart_repository"])])
-    values = _yaml({chart: service_values(chart)})
     choice = python_choice(path, str(a["python_version"]))
     python_line = f"  {choice}\n" if choice else ""
     return f"""Next steps (the commands need uv: https://docs.astral.sh/uv/).
@@ -113,11 +119,22 @@ Push it to GitHub:
 Then publish a GitHub release tagged v0.1.0: it pushes the image {a["service_image"]}:v0.1.0
 and the chart {a["service_chart_repository"]}/{chart} version 0.1.0 (pin it without the "v").
 {_visibility(a["registry"], chart)}
-Then deploy it with NaaVRE-helm. In naavre/Chart.yaml, under dependencies:
-{_indent(dependency)}In naavre/values.yaml (set the host and realm of your deployment):
-{_indent(values)}And in the NaaVRE-helm checkout:
-  ./deploy.sh dependency-update
-"""
+Then add it to NaaVRE-helm: register edits a clean checkout (it commits nothing), then
+update the umbrella chart's dependencies there:
+  naavre-scaffold register . --naavre-helm ../NaaVRE-helm  # the path of your checkout
+  cd ../NaaVRE-helm && ./deploy.sh dependency-update
+{service_registration(chart, a["service_chart_repository"])}"""
+
+
+def service_registration(chart: str, chart_repository: str, version: str = "0.1.0") -> str:
+    """What ``register`` adds to NaaVRE-helm for a service, as text for someone without a checkout."""
+    dependency = _yaml([chart_dependency(chart, chart_repository, version)])
+    return f"""Without a checkout at hand, the same changes by hand:
+naavre/Chart.yaml, under dependencies:
+{_indent(dependency)}naavre/values.yaml:
+{_indent(_yaml({chart: {"enabled": True}}))}values/values.yaml:
+{_indent(_yaml(component_values(chart)))}values/templates/{chart}.yaml, a new file:
+{_indent(service_values_template(chart))}"""
 
 
 def _visibility(registry: str, chart: str) -> str:
@@ -153,6 +170,9 @@ def jupyterlab(path: Path, a: Mapping[str, Any]) -> str:
     enable = f"  jupyter server extension enable {package}\n" if server else ""
     listed = f"  jupyter server extension list  # lists {package} enabled, OK\n" if server else ""
     root_flag = "  # as root, add --allow-root" if _is_root() else ""
+    calls_service = bool(a.get("service") and a.get("has_settings"))
+    helm_part = ", and its service's URL in NaaVRE-helm" if calls_service else ""
+    helm_option = " --naavre-helm ../NaaVRE-helm" if calls_service else ""
     text = f"""Next steps (the commands need Python >= 3.10 and Node.js >= 20; jlpm comes with JupyterLab).
 
 Install it in development mode, build and test it, then try it in JupyterLab:
@@ -177,15 +197,21 @@ Before the first release, add trusted publishers (the README's "Release" says ho
 PyPI for {dist}, on npm for {npm}. Then publish a GitHub release tagged
 v{version} (the version in package.json): one build goes to PyPI and to npm.
 
-Then ship it in the NaaVRE Jupyter image. In the flavors repository, docker/jupyter.requirements.txt:
+Then ship it in the NaaVRE Jupyter images: register pins it in a clean checkout of the
+flavors repository{helm_part} (it commits nothing):
+  naavre-scaffold register . --flavors ../flavors{helm_option}  # the paths of your checkouts
+Without a checkout at hand, the same changes by hand:
+docker/jupyter.requirements.txt in the flavors repository:
     {dist}=={version}
 """
-    if a.get("service") and a.get("has_settings"):
-        url = f"https://<host>{a['jupyterlab_service_path']}"
-        overrides = json.dumps({a["jupyterlab_plugin_id"]: {a["jupyterlab_service_setting"]: url}}, indent=2)
-        text += f"""In NaaVRE-helm, add the service's URL on your deployment to JupyterHub's overrides.json
-(singleuser.extraFiles), and the extension to setup_virtual_lab.sh so each lab sets virtualLab:
-{_indent(overrides)}
+    if calls_service:
+        camel = camel_case(f"naavre-{a['service']}-service")
+        # Helm fills the {{ }} before JSON is read: their quotes stay as they are.
+        setting = f'"{a["jupyterlab_service_setting"]}": "{service_url(camel)}"'
+        entry = f'"{a["jupyterlab_plugin_id"]}": {{{setting}}}'
+        text += f"""In NaaVRE-helm, values/templates/jupyterhub.yaml: an entry of overrides.json
+(singleuser.extraFiles), and "{a["name"]}" in the extensions that setup_virtual_lab.sh loops over:
+    {entry}
 """
     return text
 
@@ -222,28 +248,12 @@ their images tagged v0.1.0 and latest, and attaches base_image_tags.json.
 
 
 def flavor(path: Path, a: Mapping[str, Any]) -> str:
-    """Next steps for a new flavor: commit it, build it, release, and the NaaVRE-helm block of a lab."""
+    """Next steps for a new flavor: commit it, build it, release, and register a lab on it in NaaVRE-helm."""
     repository = path.absolute().parent.parent
     name = a["name"]
     images = _mapping(repository / "naavre-flavors.yml")
     owner = _mapping(repository / ".copier-answers.yml")
-    jupyter = f"{images.get('registry', '<registry>')}/{images.get('image_prefix', '')}{name}-jupyter"
-    release = (
-        f"https://github.com/{owner.get('github_org', '<org>')}/{owner.get('name', repository.name)}"
-        "/releases/download/vX.Y.Z/base_image_tags.json"
-    )
-    values = _yaml(
-        {
-            "jupyterhub": {
-                "vlabs": {
-                    f"{name}-lab": {
-                        "image": {"name": jupyter, "tag": "vX.Y.Z"},
-                        "configuration": {"base_image_tags_url": release},
-                    }
-                }
-            }
-        }
-    )
+    lab = virtual_lab_of(images, owner, repository.name, name, name, "vX.Y.Z")
     folder = path.absolute().relative_to(repository).as_posix()
     here = Path.cwd().resolve() == repository.resolve()
     cd = "" if here else f"  cd {shlex.quote(str(repository))}\n"
@@ -257,8 +267,12 @@ Commit it, then build and test its images locally (needs Docker):
 Push it and open a pull request: CI builds and tests the flavor. The next release
 (vX.Y.Z) pushes its images and lists it in base_image_tags.json.
 
-Then give a virtual lab this flavor in NaaVRE-helm's values (one tag for both):
-{_indent(values)}"""
+Then give NaaVRE a virtual lab on it: register writes the lab's file in a clean NaaVRE-helm
+checkout, here ../NaaVRE-helm (it commits nothing; --version is the flavors release, --lab
+the lab's name):
+  naavre-scaffold register {shlex.quote(folder)} --naavre-helm ../NaaVRE-helm --version v0.1.0
+Without a checkout at hand, the same file by hand, {lab_file_path(name)} (one tag for both):
+{_indent(_yaml(lab))}"""
 
 
 def _mapping(path: Path) -> dict[str, Any]:

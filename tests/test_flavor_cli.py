@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
 from tests.test_generated_docs import ShellSession, developer_env
 from tests.test_next_steps import printed_commands
+from tests.test_register import naavre_helm_checkout
 
 DOCKER = "needs a Docker engine; CI builds the images"
 # The printed `git commit` needs an identity; a developer's git has one configured.
@@ -46,10 +48,16 @@ def test_the_done_when_walk_through(tmp_path: Path, monkeypatch, capsys) -> None
         for who in ("AUTHOR", "COMMITTER")
         for what, value in (("NAME", "Test Person"), ("EMAIL", "test@example.org"))
     }
+    naavre_helm = naavre_helm_checkout(tmp_path)  # the ../NaaVRE-helm of the printed register command
     skipped = {command: DOCKER for command in flavor_steps if command.startswith("bash build-local.sh")}
     assert session.run_all(flavor_steps, skipped) == list(skipped)
     assert git(tmp_path / "flavors", "status", "--porcelain") == ""
     assert git(tmp_path / "flavors", "log", "-1", "--format=%s") == "Add the ecology flavor"
+    lab = yaml.safe_load((naavre_helm / "values/virtual-labs/values-ecology.public.yaml").read_text())
+    assert lab["jupyterhub"]["vlabs"]["ecology"]["image"] == {
+        "name": "ghcr.io/naavre/flavors/naavre-fl-ecology-jupyter",
+        "tag": "v0.1.0",
+    }
 
     session = ShellSession(tmp_path, developer_env(tmp_path), 0, tmp_path / "unused.log")
     skipped = {

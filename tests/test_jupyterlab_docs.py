@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -24,6 +23,7 @@ from naavre_scaffold.checks.lab_server import lab_problem
 from naavre_scaffold.cli import main
 from tests.test_generated_docs import COMMAND_TIMEOUT_SECONDS, ShellSession, developer_env, free_port
 from tests.test_next_steps import printed_commands
+from tests.test_register import naavre_helm_checkout
 
 NAME = "steps"
 REPO = f"NaaVRE-{NAME}-jupyterlab"
@@ -104,6 +104,10 @@ def _readme_commands(readme: str, sections: tuple[str, ...]) -> list[str]:
 @pytest.mark.slow
 def test_printed_next_steps_and_the_readme_build_test_and_serve(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
+    # The checkouts that the printed register command names: ../flavors and ../NaaVRE-helm.
+    assert main(["new", "flavors-repo", "flavors", "--defaults", "--quiet"]) == 0
+    naavre_helm = naavre_helm_checkout(tmp_path)
+    capsys.readouterr()
     answers = ["-d", "kind=frontend-and-server", "-d", "service=containerizer"]
     assert main(["new", "jupyterlab", NAME, "--defaults", *answers]) == 0
     output = capsys.readouterr().out
@@ -123,12 +127,13 @@ def test_printed_next_steps_and_the_readme_build_test_and_serve(tmp_path: Path, 
     assert re.search(rf"{re.escape(NPM)} v0\.1\.0 enabled OK", _output(session, "jupyter labextension list"))
     assert re.search(rf"{PACKAGE} enabled", _output(session, "jupyter server extension list"))
     assert re.search(r"\d+ passed", _output(session, "pytest"))
-    # The lines for the flavors and NaaVRE-helm name this extension.
-    assert f"    {REPO}==0.1.0" in output
-    overrides = json.loads(output.split("setup_virtual_lab.sh so each lab sets virtualLab:\n", 1)[1])
-    assert overrides == {
-        f"{NPM}:plugin": {"containerizerServiceUrl": "https://<host>/naavre-containerizer-service"}
-    }
+    # The printed register command pinned it in the flavors and set its service's URL in NaaVRE-helm.
+    requirements = (tmp_path / "flavors" / "docker" / "jupyter.requirements.txt").read_text()
+    assert f"\n{REPO}==0.1.0\n" in requirements and f"    {REPO}==0.1.0" in output
+    jupyterhub = (naavre_helm / "values" / "templates" / "jupyterhub.yaml").read_text()
+    entry = output.split("setup_virtual_lab.sh loops over:\n", 1)[1].strip()
+    assert entry.startswith(f'"{NPM}:plugin": {{"containerizerServiceUrl": "https://')
+    assert f'"{NPM}:plugin": {{' in jupyterhub and "naavreContainerizerService.ingress.basePath" in entry
 
     # The README's Develop and Test commands are the ones that just ran.
     readme = (tmp_path / REPO / "README.md").read_text()

@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from naavre_scaffold.cli import main
 from naavre_scaffold.next_steps import python_choice, service
 from tests.test_generated_docs import ShellSession, check_running_service, developer_env
+from tests.test_register import naavre_helm_checkout
 
 # Commands are the lines indented by exactly two spaces (naavre_scaffold/next_steps.py).
 COMMAND_LINE = re.compile(r"^  (?=\S)(.*)$", re.M)
@@ -22,11 +25,12 @@ def printed_commands(output: str) -> list[str]:
 
 def test_printed_next_steps_work_as_shown(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
+    naavre_helm = naavre_helm_checkout(tmp_path)  # where the printed register command looks
     assert main(["new", "service", "steps", "--defaults"]) == 0
     commands = printed_commands(capsys.readouterr().out)
     skipped = {
         "git push -u origin main": "pushes to GitHub",
-        "./deploy.sh dependency-update": "runs in a NaaVRE-helm checkout",
+        "cd ../NaaVRE-helm && ./deploy.sh dependency-update": "needs helm and NaaVRE-helm's deploy.sh",
     }
     session = ShellSession(tmp_path, developer_env(tmp_path), 8000, tmp_path / "server.log")
     try:
@@ -44,6 +48,9 @@ def test_printed_next_steps_work_as_shown(tmp_path: Path, monkeypatch, capsys) -
     )
     assert remote.stdout.strip() == "git@github.com:NaaVRE/NaaVRE-steps-service.git"
     assert "InsecureKeyLengthWarning" not in session.server_log()
+    chart = yaml.safe_load((naavre_helm / "naavre" / "Chart.yaml").read_text())
+    assert chart["dependencies"][-1]["name"] == "naavre-steps-service"
+    assert (naavre_helm / "values" / "templates" / "naavre-steps-service.yaml").is_file()
 
 
 def test_an_installed_python_is_not_overridden(tmp_path: Path) -> None:

@@ -19,11 +19,11 @@ from collections.abc import Sequence
 import copier.errors
 
 from naavre_scaffold import __version__
-from naavre_scaffold.cli import check, new, update, verify
+from naavre_scaffold.cli import check, new, register, update, verify
 from naavre_scaffold.cli._common import HelpFormatter
 from naavre_scaffold.errors import EXIT_INTERRUPTED, EXIT_TOOL, EXIT_USAGE, ScaffoldError, one_line
 
-SUBCOMMANDS = (new, update, check, verify)
+SUBCOMMANDS = (new, update, check, verify, register)
 _COMMAND_NAMES = {module.__name__.rsplit(".", 1)[1] for module in SUBCOMMANDS}
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a process that SIGPIPE ended
 

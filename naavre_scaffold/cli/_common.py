@@ -101,13 +101,22 @@ def add_vcs_ref(parser: argparse.ArgumentParser, help: str) -> None:
     parser.add_argument("--vcs-ref", metavar="REF", help=help)
 
 
-def existing_folder(text: str) -> Path:
+def existing_folder(text: str, field: str = "path") -> Path:
     """An argument that must name a folder; ``~`` is expanded as a shell would."""
     path = Path(text).expanduser()
     if not path.is_dir():
         what = "is not a folder" if path.exists() else "does not exist"
-        raise UsageError("path", f"{text} {what}")
+        raise UsageError(field, f"{text} {what}")
     return path
+
+
+def folder_option(option: str) -> Callable[[str], Path]:
+    """The argument type of an option that names a folder: errors name the option."""
+
+    def parse(text: str) -> Path:
+        return existing_folder(text, option)
+
+    return parse
 
 
 def check_json_target(target: str | None) -> None:

@@ -1,0 +1,59 @@
+"""``naavre-scaffold register PATH``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from naavre_scaffold.cli._common import add_command, existing_folder, folder_option
+from naavre_scaffold.errors import EXIT_OK
+from naavre_scaffold.register import patches, register
+
+
+def add(commands: argparse._SubParsersAction) -> None:
+    parser = add_command(
+        commands,
+        "register",
+        register,
+        epilog=(
+            "exit status: 0 registered (or shown, with --dry-run); 1 already registered; 2 usage "
+            "error (a wrong or dirty checkout, a bad version), nothing written; 3 a file could not be "
+            "edited as it is laid out"
+        ),
+    )
+    parser.add_argument(
+        "path", type=existing_folder, help="the component's folder (made by naavre-scaffold new)"
+    )
+    parser.add_argument(
+        "--naavre-helm", type=folder_option("--naavre-helm"), metavar="DIR", help="a NaaVRE-helm checkout"
+    )
+    parser.add_argument(
+        "--flavors", type=folder_option("--flavors"), metavar="DIR", help="a flavors repository checkout"
+    )
+    parser.add_argument(
+        "--version",
+        metavar="X",
+        help="the release to pin (1.2.3 or v1.2.3); default: the component's newest release tag "
+        "(for a service without one, 0.1.0, its first release)",
+    )
+    parser.add_argument("--lab", metavar="SLUG", help="a flavor's virtual lab name (default: the flavor's)")
+    parser.add_argument("--dry-run", action="store_true", help="print the edits as patches; write nothing")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    registration = register(args.path, args.naavre_helm, args.flavors, args.version, args.lab, args.dry_run)
+    if args.dry_run:
+        for checkout, patch in patches(registration).items():
+            print(f"# {checkout}: apply at its root with git apply", flush=True)
+            sys.stdout.write(patch)
+        return EXIT_OK
+    print(f"Registered the {registration.kind} {registration.name}:")
+    for edit in registration.edits:
+        print(f"  {'added   ' if edit.before is None else 'modified'} {edit.checkout / edit.path}")
+    for note in registration.notes:
+        print(f"Note: {note}")
+    print("Nothing is committed: review the changes (git diff), commit them, then:")
+    for step in registration.next_steps:
+        print(f"  {step}")
+    return EXIT_OK

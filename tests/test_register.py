@@ -1,0 +1,370 @@
+"""``naavre-scaffold register``: a component goes into a NaaVRE-helm-shaped checkout, and the result deploys.
+
+The checkout is tests/fixtures/naavre-helm (written for these tests from the facts
+about NaaVRE-helm, not a copy of it), committed in a fresh git repository. Proof is
+by rendering, as deploy.sh does: the ``values/`` chart for a deployment, then the
+service's own chart with the block it rendered, every object validated strictly.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import helm_python
+import kubernetes_validate.utils as kube
+import pytest
+import yaml
+
+from naavre_scaffold import naavre_helm
+from naavre_scaffold.checks.helm import validate_manifests
+from naavre_scaffold.cli import main
+from tests.helpers import commit_all
+from tests.test_naavre_helm_fixture import FIXTURE, merge
+
+CHART = "naavre-data-quality-service"
+AFFINITY_LABEL = "node-role/core"
+
+
+def _git(folder: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True, text=True).stdout
+
+
+def naavre_helm_checkout(parent: Path, name: str = "NaaVRE-helm") -> Path:
+    """A git checkout of the NaaVRE-helm fixture at ``parent/name``, everything committed."""
+    checkout = parent / name
+    shutil.copytree(FIXTURE, checkout)
+    _git(checkout, "init", "--quiet", "--initial-branch", "main")
+    commit_all(checkout, "NaaVRE-helm as it is")
+    return checkout
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(folder).parts
+    }
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("service")
+    code, _, err = _run("new", "service", "data-quality", "--defaults", "-q", "--dest", str(folder / "svc"))
+    assert code == 0, err
+    return folder / "svc"
+
+
+@pytest.fixture(scope="module")
+def registered(service: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    checkout = naavre_helm_checkout(tmp_path_factory.mktemp("deployment"))
+    code, out, err = _run("register", str(service), "--naavre-helm", str(checkout))
+    assert code == 0, err
+    assert "./deploy.sh dependency-update" in out
+    return checkout
+
+
+def render_values_chart(checkout: Path, *files: Path) -> dict[str, Any]:
+    """What ``deploy.sh template`` writes to values/rendered/, by template file name, parsed."""
+    user: dict[str, Any] = {}
+    for path in files:
+        user = merge(user, yaml.safe_load(path.read_text()))
+    with helm_python.Chart.load(checkout / "values") as chart:
+        rendered = chart.render(values=user, name="naavre", namespace="naavre")
+    return {Path(name).name: yaml.safe_load(text) for name, text in rendered.items()}
+
+
+DEPLOYMENTS = {
+    "tls-external": (
+        "values/virtual-labs/values-aneris.public.yaml",
+        "values/values-deploy-tls-external.yaml",
+    ),
+    "minikube": ("values/values-deploy-minikube.yaml",),
+}
+
+
+@pytest.mark.parametrize("deployment", sorted(DEPLOYMENTS))
+def test_the_registered_service_deploys_as_each_deployment_asks(
+    registered: Path, service: Path, deployment: str
+) -> None:
+    files = [registered / name for name in DEPLOYMENTS[deployment]]
+    rendered = render_values_chart(registered, *files)
+    block = rendered[f"{CHART}.yaml"][CHART]
+    with helm_python.Chart.load(service / "helm" / CHART) as chart:
+        manifests = chart.render(block, name="naavre", namespace="naavre", is_install=True)
+    assert validate_manifests(kube, manifests, kube.latest_version()) == []
+    objects = {
+        (doc["kind"]): doc
+        for name, text in manifests.items()
+        if not name.endswith("NOTES.txt")
+        for doc in yaml.safe_load_all(text)
+        if isinstance(doc, dict) and "kind" in doc
+    }
+
+    tls = deployment == "tls-external"
+    domain = "naavre.example.org" if tls else "naavre.local"
+    ingress = objects["Ingress"]["spec"]
+    assert ingress["rules"][0]["host"] == domain
+    [path] = ingress["rules"][0]["http"]["paths"]
+    assert (path["path"], path["pathType"]) == (f"/{CHART}/", "Prefix")
+    assert ingress.get("tls") == ([{"hosts": [domain], "secretName": f"{domain}-tls"}] if tls else None)
+    annotations = objects["Ingress"]["metadata"].get("annotations") or {}
+    assert ("cert-manager.io/cluster-issuer" in annotations) is tls
+
+    pod = objects["Deployment"]["spec"]["template"]["spec"]
+    env = {item["name"]: item.get("value") for item in pod["containers"][0]["env"]}
+    keycloak = "https://keycloak.example.org/realms/science" if tls else f"https://{domain}/auth/realms/vre"
+    assert env["OIDC_CONFIGURATION_URL"] == f"{keycloak}/.well-known/openid-configuration"
+    assert env["ROOT_PATH"] == f"/{CHART}"
+    assert env["CONFIG_FILE_URL"] == "/configuration.json"
+    assert env["VERIFY_SSL"] == ("true" if tls else "false")
+    assert objects["Deployment"]["metadata"]["name"] == f"naavre-{CHART}"
+    if tls:
+        terms = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        assert terms["nodeSelectorTerms"][0]["matchExpressions"][0]["key"] == AFFINITY_LABEL
+    else:
+        assert not pod.get("affinity")
+
+    configuration = json.loads(base64.b64decode(objects["Secret"]["data"]["configuration.json"]))
+    labs = [lab["name"] for lab in configuration["vl_configurations"]]
+    assert labs == (["openlab"] if tls else ["aneris", "openlab"])
+
+
+def test_register_adds_lines_and_changes_none(registered: Path) -> None:
+    numstat = _git(registered, "diff", "--numstat").split("\n")
+    changed = {line.split("\t")[2]: line.split("\t")[:2] for line in numstat if line}
+    assert set(changed) == {
+        naavre_helm.UMBRELLA_CHART,
+        naavre_helm.UMBRELLA_VALUES,
+        naavre_helm.VALUES_VALUES,
+    }
+    assert all(deleted == "0" for _, deleted in changed.values()), changed
+    assert _git(registered, "status", "--porcelain", "--untracked-files=all").split("\n")[-2:] == [
+        f"?? {naavre_helm.values_template_path(CHART)}",
+        "",
+    ]
+    chart = yaml.safe_load((registered / naavre_helm.UMBRELLA_CHART).read_text())
+    assert chart["dependencies"][-1] == {
+        "name": CHART,
+        "version": "0.1.0",  # what the release publishes: no "v"
+        "repository": "oci://ghcr.io/naavre/charts",
+        "condition": f"{CHART}.enabled",
+    }
+    # Written as the entries before it are: double quotes, condition bare.
+    assert (
+        f'  - name: "{CHART}"\n    version: "0.1.0"\n'
+        in (registered / naavre_helm.UMBRELLA_CHART).read_text()
+    )
+    assert yaml.safe_load((registered / naavre_helm.UMBRELLA_VALUES).read_text())[CHART] == {"enabled": True}
+    values = yaml.safe_load((registered / naavre_helm.VALUES_VALUES).read_text())
+    assert values["naavreDataQualityService"] == {"enabled": True, "ingress": {"basePath": f"/{CHART}"}}
+    assert list(values)[-1] == "naavreDataQualityService"  # after the other NaaVRE components
+    assert _git(registered, "log", "--oneline").count("\n") == 1  # nothing committed
+
+
+def test_registering_twice_is_refused_and_changes_nothing(service: Path, tmp_path: Path) -> None:
+    checkout = naavre_helm_checkout(tmp_path)
+    assert _run("register", str(service), "--naavre-helm", str(checkout))[0] == 0
+    commit_all(checkout, "Register the service")
+    committed = _tree(checkout)
+
+    code, out, err = _run("register", str(service), "--naavre-helm", str(checkout))
+
+    assert code == 1, err
+    assert err.strip() == (
+        f"naavre-scaffold register: error: {CHART} is already registered: "
+        f"{checkout / naavre_helm.UMBRELLA_CHART} has it"
+    )
+    assert out == ""
+    assert _tree(checkout) == committed
+
+
+def test_dry_run_writes_nothing_and_its_patch_gives_the_same_tree(
+    registered: Path, service: Path, tmp_path: Path
+) -> None:
+    checkout = naavre_helm_checkout(tmp_path)
+    untouched = _tree(checkout)
+    code, out, err = _run("register", str(service), "--naavre-helm", str(checkout), "--dry-run")
+    assert code == 0, err
+    assert _tree(checkout) == untouched
+    header, patch = out.split("\n", 1)
+    assert header == f"# {checkout}: apply at its root with git apply"
+
+    applied = subprocess.run(["git", "apply", "-"], cwd=checkout, input=patch, text=True, capture_output=True)
+
+    assert applied.returncode == 0, applied.stderr
+    assert _tree(checkout) == _tree(registered)
+
+
+def test_the_values_the_helm_check_uses_are_what_the_template_renders(
+    registered: Path, tmp_path: Path
+) -> None:
+    """checks/helm.py renders every service chart with ``service_values``: the template's own output."""
+    deployment = {
+        "global": {"ingress": {"domain": naavre_helm.EXAMPLE_DOMAIN, "tls": {"enabled": True}}},
+        "jupyterhub": {
+            "vlabs": {
+                "openlab": {"enabled": False},
+                "lab": {"enabled": True, "slug": "test-virtual-lab-1", "image": {"name": "lab", "tag": "v1"}},
+            }
+        },
+    }
+    deployment_file = tmp_path / "deployment.yaml"
+    deployment_file.write_text(yaml.safe_dump(deployment))
+    rendered = render_values_chart(registered, deployment_file)[f"{CHART}.yaml"][CHART]
+    assert rendered == naavre_helm.service_values(CHART)
+
+
+@pytest.mark.parametrize(
+    ("prepare", "expected"),
+    [
+        (
+            "not-a-checkout",
+            "--naavre-helm: {path} is not a NaaVRE-helm checkout (it has no naavre/Chart.yaml",
+        ),
+        ("not-git", "--naavre-helm: {path} is not a git checkout"),
+        ("dirty", "--naavre-helm: {path} has uncommitted changes: commit or stash them first"),
+    ],
+)
+def test_a_wrong_checkout_is_refused_before_anything_is_written(
+    service: Path, tmp_path: Path, prepare: str, expected: str
+) -> None:
+    checkout = naavre_helm_checkout(tmp_path)
+    if prepare == "not-a-checkout":
+        (checkout / naavre_helm.UMBRELLA_CHART).unlink()
+        commit_all(checkout, "No umbrella chart")
+    elif prepare == "not-git":
+        shutil.rmtree(checkout / ".git")
+    else:
+        (checkout / "notes.txt").write_text("work in progress\n")
+    before = _tree(checkout)
+
+    code, _, err = _run("register", str(service), "--naavre-helm", str(checkout))
+
+    assert code == 2
+    assert err.startswith("naavre-scaffold register: error: " + expected.format(path=checkout)), err
+    assert len(err.strip().splitlines()) == 1
+    assert _tree(checkout) == before
+
+
+def test_a_bad_version_is_refused(service: Path, tmp_path: Path) -> None:
+    checkout = naavre_helm_checkout(tmp_path)
+    code, _, err = _run("register", str(service), "--naavre-helm", str(checkout), "--version", "v1.02.3")
+    assert code == 2
+    assert "--version: 'v1.02.3' is not a release version such as 1.2.3 or v1.2.3-rc.1" in err
+
+
+def test_the_newest_release_tag_is_pinned_without_its_v(service: Path, tmp_path: Path) -> None:
+    tagged = tmp_path / "svc"
+    shutil.copytree(service, tagged)
+    _git(tagged, "tag", "v0.1.0")
+    _git(tagged, "tag", "v0.3.1")
+    checkout = naavre_helm_checkout(tmp_path)
+    code, out, err = _run("register", str(tagged), "--naavre-helm", str(checkout))
+    assert code == 0, err
+    assert (
+        yaml.safe_load((checkout / naavre_helm.UMBRELLA_CHART).read_text())["dependencies"][-1]["version"]
+        == "0.3.1"
+    )
+    assert "Note:" not in out
+
+
+@pytest.fixture(scope="module")
+def flavors_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A flavors repository made by new, with a flavor eco, released as v0.2.0."""
+    repo = tmp_path_factory.mktemp("flavors") / "flavors"
+    assert _run("new", "flavors-repo", "flavors", "--defaults", "-q", "--dest", str(repo))[0] == 0
+    assert _run("new", "flavor", "eco", "--defaults", "-q", "--dest", str(repo / "flavors" / "eco"))[0] == 0
+    commit_all(repo, "Add the eco flavor")
+    _git(repo, "tag", "v0.2.0")
+    return repo
+
+
+def test_an_extension_is_pinned_in_the_flavors_and_its_service_url_set(
+    service: Path, flavors_repo: Path, tmp_path: Path
+) -> None:
+    extension = tmp_path / "ext"
+    code, _, err = _run(
+        "new",
+        "jupyterlab",
+        "quality",
+        "--defaults",
+        "-q",
+        "-d",
+        "service=data-quality",
+        "--dest",
+        str(extension),
+    )
+    assert code == 0, err
+    checkout = naavre_helm_checkout(tmp_path)
+    flavors = tmp_path / "flavors"
+    shutil.copytree(flavors_repo, flavors)
+    # The extension's service must be in the deployment first.
+    code, _, err = _run("register", str(extension), "--naavre-helm", str(checkout), "--flavors", str(flavors))
+    assert code == 2
+    assert "has no naavreDataQualityService: register the service naavre-data-quality-service first" in err
+    assert _run("register", str(service), "--naavre-helm", str(checkout))[0] == 0
+    commit_all(checkout, "Register the service")
+
+    code, _, err = _run("register", str(extension), "--naavre-helm", str(checkout), "--flavors", str(flavors))
+
+    assert code == 0, err
+    requirements = (flavors / "docker" / "jupyter.requirements.txt").read_text().splitlines()
+    pin = requirements.index("NaaVRE-quality-jupyterlab==0.1.0")
+    assert requirements[pin - 1].startswith("NaaVRE-workflow-jupyterlab==")  # with the other NaaVRE pins
+    assert _git(flavors, "diff", "--numstat").split("\t")[:2] == ["1", "0"]
+
+    rendered = render_values_chart(checkout, checkout / "values" / "values-deploy-tls-external.yaml")
+    files = rendered["jupyterhub.yaml"]["jupyterhub"]["singleuser"]["extraFiles"]
+    overrides = json.loads(files["overrides.json"]["stringData"])
+    assert overrides["@naavre/quality-jupyterlab:plugin"] == {
+        "dataQualityServiceUrl": "https://naavre.example.org/naavre-data-quality-service"
+    }
+    assert "@naavre/catalogue-jupyterlab:plugin" in overrides  # the entries already there stay
+    assert (
+        '"catalogue" "containerizer" "workflow" "quality"; do' in files["setup_virtual_lab.sh"]["stringData"]
+    )
+    assert [line.split("\t")[1] for line in _git(checkout, "diff", "--numstat").splitlines()] == ["1"]
+
+
+def test_a_flavor_becomes_a_lab_of_one_release(flavors_repo: Path, service: Path, tmp_path: Path) -> None:
+    checkout = naavre_helm_checkout(tmp_path)
+    assert _run("register", str(service), "--naavre-helm", str(checkout))[0] == 0
+    commit_all(checkout, "Register the service")
+
+    code, _, err = _run("register", str(flavors_repo / "flavors" / "eco"), "--naavre-helm", str(checkout))
+
+    assert code == 0, err
+    lab_file = checkout / naavre_helm.lab_file_path("eco")
+    rendered = render_values_chart(checkout, lab_file, checkout / "values" / "values-deploy-minikube.yaml")
+    profiles = rendered["jupyterhub.yaml"]["jupyterhub"]["singleuser"]["profileList"]
+    eco = next(p for p in profiles if p["slug"] == "eco")
+    assert eco["kubespawner_override"]["image"] == "ghcr.io/naavre/flavors/naavre-fl-eco-jupyter:v0.2.0"
+    raw = rendered[f"{CHART}.yaml"][CHART]["conf"]["virtual_labs_configuration"]["rawJson"]
+    labs = {lab["name"]: lab["base_image_tags_url"] for lab in json.loads(raw)["vl_configurations"]}
+    assert labs["eco"] == "https://github.com/NaaVRE/flavors/releases/download/v0.2.0/base_image_tags.json"
+
+    code, _, err = _run(
+        "register",
+        str(flavors_repo / "flavors" / "eco"),
+        "--naavre-helm",
+        str(checkout),
+        "--lab",
+        "eco-2",
+        "--version",
+        "nope",
+    )
+    assert code == 2 and "--version: 'nope' is not a release version" in err

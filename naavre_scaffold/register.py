@@ -328,16 +328,20 @@ def _jupyterlab(
         raise UsageError("--flavors", "is needed (and --naavre-helm for an extension with a service)")
     if flavors_dir is not None:
         checkout = _flavors(flavors_dir)
-        pin = f"{dist}=={version.removeprefix('v') if version else package['version']}"
+        _, pinned = _release(version, component, fallback=str(package.get("version", "")))
+        pin = f"{dist}=={pinned}"
         _edit(registration, checkout, REQUIREMENTS, lambda text: _add_requirement(text, dist, pin))
         registration.next_steps.append(
             f"release the flavors repository ({checkout}) to rebuild its Jupyter images"
         )
-    service = answers.get("service") or ""
+    # The URL setting exists only in an extension with settings that calls a service.
+    service = answers.get("service") or "" if answers.get("has_settings", True) else ""
+    if helm_dir is None and service:
+        registration.notes.append(f"it calls the {service} service: register it with --naavre-helm too")
     if helm_dir is not None:
-        checkout = _naavre_helm(helm_dir)
         if not service:
-            raise UsageError("--naavre-helm", f"{dist} calls no service: only --flavors applies")
+            raise UsageError("--naavre-helm", f"{dist} has no service URL setting: only --flavors applies")
+        checkout = _naavre_helm(helm_dir)
         chart = f"naavre-{service}-service"
         camel = naavre_helm.camel_case(chart)
         if camel not in _yaml_of(checkout, naavre_helm.VALUES_VALUES):
@@ -442,15 +446,16 @@ def register(
 
     PATH is the component's folder; its kind comes from its answers file.
 
-      service     into NaaVRE-helm (--naavre-helm): the dependency in naavre/Chart.yaml,
-                  pinned to the version its release publishes (X.Y.Z, no "v"), its switch in
-                  naavre/values.yaml, its block in values/values.yaml and its values
-                  template values/templates/<chart>.yaml
+      service     into NaaVRE-helm (--naavre-helm): its dependency in
+                  naavre/Chart.yaml, pinned to what its release publishes
+                  (X.Y.Z, no "v"); its switch in naavre/values.yaml; its block in
+                  values/values.yaml; values/templates/<chart>.yaml
       jupyterlab  into the flavors repository (--flavors): its pin in
-                  docker/jupyter.requirements.txt; into NaaVRE-helm, for an extension that
-                  calls a service: its <service>ServiceUrl in JupyterHub's overrides.json
-      flavor      into NaaVRE-helm: a virtual lab values/virtual-labs/values-<lab>.public.yaml
-                  on the flavor's Jupyter image of one release (--version vX.Y.Z, --lab)
+                  docker/jupyter.requirements.txt; into NaaVRE-helm, when it
+                  calls a service: its URL setting in JupyterHub's overrides.json
+      flavor      into NaaVRE-helm: a virtual lab on its Jupyter image of one
+                  release, values/virtual-labs/values-<lab>.public.yaml
+                  (--version vX.Y.Z, --lab)
 
     Edits add lines and change nothing else: comments, order and quoting stay. A checkout
     that is not the right one or has uncommitted changes, and a component that is already

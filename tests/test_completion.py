@@ -29,7 +29,7 @@ def _complete(line: str, tmp_path: Path) -> list[str]:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("naavre-scaffold ", ["--help", "--version", "-h", "check", "new", "update", "verify"]),
+        ("naavre-scaffold ", ["--help", "--version", "-h", "check", "new", "register", "update", "verify"]),
         ("naavre-scaffold new s", ["service"]),
         ("naavre-scaffold update --d", ["--diff", "--dry-run"]),
         ("naavre-scaffold new service x --def", ["--defaults"]),

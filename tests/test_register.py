@@ -368,3 +368,36 @@ def test_a_flavor_becomes_a_lab_of_one_release(flavors_repo: Path, service: Path
         "nope",
     )
     assert code == 2 and "--version: 'nope' is not a release version" in err
+
+
+def test_what_cannot_be_registered_is_refused(flavors_repo: Path, tmp_path: Path) -> None:
+    checkout = naavre_helm_checkout(tmp_path)
+    code, _, err = _run("register", str(flavors_repo), "--naavre-helm", str(checkout))
+    assert code == 2
+    assert err == (
+        f"naavre-scaffold register: error: PATH: {flavors_repo} is a flavors-repo repository; register "
+        "takes a service, a jupyterlab extension or a flavor\n"
+    )
+    code, _, err = _run("register", str(checkout), "--naavre-helm", str(checkout))
+    assert (
+        code == 2
+        and f"PATH: {checkout} has no .copier-answers.yml: it was not made by naavre-scaffold" in err
+    )
+
+    extension = tmp_path / "ext"
+    assert _run("new", "jupyterlab", "plain", "--defaults", "-q", "--dest", str(extension))[0] == 0
+    code, _, err = _run("register", str(extension), "--naavre-helm", str(checkout))
+    assert code == 2
+    assert "--naavre-helm: NaaVRE-plain-jupyterlab has no service URL setting: only --flavors applies" in err
+    assert _git(checkout, "status", "--porcelain") == ""
+
+
+def test_a_lab_that_exists_is_refused(flavors_repo: Path, tmp_path: Path) -> None:
+    checkout = naavre_helm_checkout(tmp_path)
+    flavor = str(flavors_repo / "flavors" / "eco")
+    code, _, err = _run("register", flavor, "--naavre-helm", str(checkout), "--lab", "openlab")
+    assert code == 1
+    assert err.endswith(
+        f"the lab openlab is already registered: {checkout / 'values' / 'values.yaml'} has it\n"
+    )
+    assert _git(checkout, "status", "--porcelain") == ""

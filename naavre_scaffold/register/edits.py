@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from naavre_scaffold import naavre_helm
-from naavre_scaffold.yaml_text import (
+from naavre_scaffold.register.yaml_text import (
     LayoutError,
     blocks,
     checked_addition,

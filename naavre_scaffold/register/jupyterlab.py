@@ -1,0 +1,115 @@
+"""A JupyterLab extension: its pin in the flavors repository, its service's URL in JupyterHub's settings."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from naavre_scaffold import naavre_helm
+from naavre_scaffold.errors import UsageError
+from naavre_scaffold.register.edits import AlreadyThere, add_lab_extension, add_override
+from naavre_scaffold.register.plan import (
+    REQUIREMENTS,
+    Registration,
+    Request,
+    edit,
+    flavors_checkout,
+    naavre_helm_checkout,
+    release,
+    yaml_of,
+)
+
+
+def plan(request: Request) -> Registration:
+    """The pin (with --flavors) and the overrides.json entry (with --naavre-helm) of the extension."""
+    component = request.component
+    package, dist = _package(component)
+    registration = Registration(component, "jupyterlab", dist)
+    if request.naavre_helm is None and request.flavors is None:
+        raise UsageError("--flavors", "is needed (and --naavre-helm for an extension that calls a service)")
+    if request.flavors is not None:
+        checkout = flavors_checkout(request.flavors)
+        _, version = release(request.version, component, fallback=str(package.get("version", "")))
+        edit(
+            registration,
+            checkout,
+            REQUIREMENTS,
+            lambda text: _add_requirement(text, dist, f"{dist}=={version}"),
+        )
+        registration.next_steps.append(
+            f"release the flavors repository ({checkout}) to rebuild its Jupyter images"
+        )
+    # The URL setting exists only in an extension with settings that calls a service.
+    answers = request.answers
+    service = (answers.get("service") or "") if answers.get("has_settings", True) else ""
+    if request.naavre_helm is None:
+        if service:
+            registration.notes.append(f"it calls the {service} service: register it with --naavre-helm too")
+        return registration
+    if not service:
+        raise UsageError("--naavre-helm", f"{dist} has no service URL setting: only --flavors applies")
+    checkout = naavre_helm_checkout(request.naavre_helm)
+    chart = f"naavre-{service}-service"
+    camel = naavre_helm.camel_case(chart)
+    if camel not in yaml_of(checkout, naavre_helm.VALUES_VALUES):
+        where = checkout / naavre_helm.VALUES_VALUES
+        raise UsageError("--naavre-helm", f"{where} has no {camel}: register the service {chart} first")
+    setting = _service_setting(component)
+    npm = str(package["name"])
+
+    def change(text: str) -> str:
+        text = add_override(text, f"{npm}:plugin", setting, camel)
+        # setup_virtual_lab.sh knows the @naavre/<name>-jupyterlab extensions by <name>.
+        if npm.startswith("@naavre/") and npm.endswith("-jupyterlab"):
+            text = add_lab_extension(text, npm.removeprefix("@naavre/").removesuffix("-jupyterlab"))
+        return text
+
+    edit(registration, checkout, naavre_helm.JUPYTERHUB_TEMPLATE, change)
+    registration.next_steps.append(f"deploy NaaVRE-helm ({checkout}) again, e.g. ./deploy.sh upgrade")
+    return registration
+
+
+def _package(component: Path) -> tuple[dict[str, Any], str]:
+    """package.json, and the PyPI name from pyproject.toml: what the extension says it is."""
+    try:
+        package = json.loads((component / "package.json").read_text())
+        dist = tomllib.loads((component / "pyproject.toml").read_text())["project"]["name"]
+    except (OSError, ValueError, KeyError) as error:
+        raise UsageError(
+            "PATH", f"{component}: cannot read package.json and pyproject.toml ({error})"
+        ) from None
+    return package, str(dist)
+
+
+def _service_setting(component: Path) -> str:
+    try:
+        schema = json.loads((component / "schema" / "plugin.json").read_text())
+    except (OSError, ValueError):
+        raise UsageError(
+            "PATH", f"{component} has no schema/plugin.json with the service's URL setting"
+        ) from None
+    names = [name for name in schema.get("properties", {}) if name.endswith("ServiceUrl")]
+    if len(names) != 1:
+        raise UsageError(
+            "PATH", f"{component}/schema/plugin.json should have one <service>ServiceUrl setting"
+        )
+    return names[0]
+
+
+def _add_requirement(text: str, dist: str, pin: str) -> str:
+    """``pin`` after the last NaaVRE-* requirement (or at the end); a requirement for ``dist`` is refused."""
+    lines = text.splitlines()
+    wanted = _normalised(dist)
+    if any(_normalised(re.split(r"[=<>!~;\[ ]", line.strip(), maxsplit=1)[0]) == wanted for line in lines):
+        raise AlreadyThere(REQUIREMENTS, f"a requirement for {dist}")
+    naavre = [number for number, line in enumerate(lines) if line.lower().startswith("naavre-")]
+    lines.insert(naavre[-1] + 1 if naavre else len(lines), pin)
+    return "\n".join(lines) + "\n"
+
+
+def _normalised(name: str) -> str:
+    """A distribution name as PyPI compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()

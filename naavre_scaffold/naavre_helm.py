@@ -20,6 +20,9 @@ UMBRELLA_VALUES = "naavre/values.yaml"
 VALUES_CHART = "values/Chart.yaml"
 VALUES_VALUES = "values/values.yaml"
 JUPYTERHUB_TEMPLATE = "values/templates/jupyterhub.yaml"
+BINDERHUB_TEMPLATE = "values/templates/binderhub.yaml"
+# Newer NaaVRE-helm builds each lab's image with BinderHub, installing these extensions.
+BINDER_REQUIREMENTS = ("binderhub", "builder", "naavre_requirements")
 
 
 def values_template_path(chart: str) -> str:

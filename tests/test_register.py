@@ -388,7 +388,7 @@ def test_what_cannot_be_registered_is_refused(flavors_repo: Path, tmp_path: Path
     assert _run("new", "jupyterlab", "plain", "--defaults", "-q", "--dest", str(extension))[0] == 0
     code, _, err = _run("register", str(extension), "--naavre-helm", str(checkout))
     assert code == 2
-    assert "--naavre-helm: NaaVRE-plain-jupyterlab has no service URL setting: only --flavors applies" in err
+    assert "--naavre-helm: NaaVRE-plain-jupyterlab has no service URL setting, and " in err
     assert _git(checkout, "status", "--porcelain") == ""
 
 
@@ -401,3 +401,76 @@ def test_a_lab_that_exists_is_refused(flavors_repo: Path, tmp_path: Path) -> Non
         f"the lab openlab is already registered: {checkout / 'values' / 'values.yaml'} has it\n"
     )
     assert _git(checkout, "status", "--porcelain") == ""
+
+
+BINDERHUB_TEMPLATE = """\
+binderhub:
+  config:
+    BinderHub:
+      # The lab images get these extensions on top of the lab's repository.
+      appendix: |
+        RUN pip install {{ range .Values.binderhub.builder.naavre_requirements }}{{ . | squote }} {{ end }}
+  jupyterhub:
+    singleuser:
+      extraFiles:
+        overrides.json:
+          mountPath: /srv/conda/envs/notebook/share/jupyter/lab/settings/overrides.json
+          stringData: |
+            {
+              "@naavre/catalogue-jupyterlab:plugin": {
+                "catalogueServiceUrl": "https://{{ $.Values.global.ingress.domain }}/catalogue"
+              }
+            }
+"""
+
+BINDERHUB_VALUES = """
+binderhub:
+  enabled: true
+  builder:
+    naavre_requirements:
+      - NaaVRE-catalogue-jupyterlab==0.2.0
+      - NaaVRE-workflow-jupyterlab==0.6.0
+      - voila>=0.5.7
+"""
+
+
+def test_with_binderhub_the_extension_is_also_pinned_and_set_there(service: Path, tmp_path: Path) -> None:
+    """Newer NaaVRE-helm builds lab images with BinderHub: its requirements and its JupyterHub's settings."""
+    checkout = naavre_helm_checkout(tmp_path)
+    (checkout / naavre_helm.BINDERHUB_TEMPLATE).write_text(BINDERHUB_TEMPLATE)
+    with (checkout / naavre_helm.VALUES_VALUES).open("a") as values:
+        values.write(BINDERHUB_VALUES)
+    commit_all(checkout, "BinderHub builds the lab images")
+    assert _run("register", str(service), "--naavre-helm", str(checkout))[0] == 0
+    commit_all(checkout, "Register the service")
+    extension = tmp_path / "ext"
+    answers = ["-d", "service=data-quality", "--dest", str(extension)]
+    assert _run("new", "jupyterlab", "quality", "--defaults", "-q", *answers)[0] == 0
+
+    code, _, err = _run("register", str(extension), "--naavre-helm", str(checkout), "--version", "1.2.0")
+
+    assert code == 0, err
+    values = yaml.safe_load((checkout / naavre_helm.VALUES_VALUES).read_text())
+    assert values["binderhub"]["builder"]["naavre_requirements"] == [
+        "NaaVRE-catalogue-jupyterlab==0.2.0",
+        "NaaVRE-workflow-jupyterlab==0.6.0",
+        "NaaVRE-quality-jupyterlab==1.2.0",
+        "voila>=0.5.7",
+    ]
+    rendered = render_values_chart(checkout, checkout / "values" / "values-deploy-minikube.yaml")
+    url = "https://naavre.local/naavre-data-quality-service"
+    for hub in (
+        rendered["jupyterhub.yaml"]["jupyterhub"],
+        rendered["binderhub.yaml"]["binderhub"]["jupyterhub"],
+    ):
+        overrides = json.loads(hub["singleuser"]["extraFiles"]["overrides.json"]["stringData"])
+        assert overrides["@naavre/quality-jupyterlab:plugin"] == {"dataQualityServiceUrl": url}
+    assert (
+        "'NaaVRE-quality-jupyterlab==1.2.0'"
+        in rendered["binderhub.yaml"]["binderhub"]["config"]["BinderHub"]["appendix"]
+    )
+    code, _, err = _run("register", str(extension), "--naavre-helm", str(checkout))
+    assert code == 2 and "has uncommitted changes" in err
+    commit_all(checkout, "Register the extension")
+    code, _, err = _run("register", str(extension), "--naavre-helm", str(checkout))
+    assert code == 1 and "NaaVRE-quality-jupyterlab is already registered" in err

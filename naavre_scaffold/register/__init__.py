@@ -50,13 +50,15 @@ def register(
                   (X.Y.Z, no "v"); its switch in naavre/values.yaml; its block in
                   values/values.yaml; values/templates/<chart>.yaml
       jupyterlab  into the flavors repository (--flavors): its pin in
-                  docker/jupyter.requirements.txt; into NaaVRE-helm, when it
-                  calls a service: its URL setting in JupyterHub's overrides.json
+                  docker/jupyter.requirements.txt; into NaaVRE-helm: its URL
+                  setting in JupyterHub's overrides.json when it calls a
+                  service, and its pin when BinderHub builds the lab images
       flavor      into NaaVRE-helm: a virtual lab on its Jupyter image of one
                   release, values/virtual-labs/values-<lab>.public.yaml
                   (--version vX.Y.Z, --lab)
 
-    Edits add lines and change nothing else: comments, order and quoting stay. A checkout
+    Edits add lines (and the comma or loop entry next to an overrides.json entry)
+    and change nothing else: comments, order and quoting stay. A checkout
     that is not the right one or has uncommitted changes, and a component that is already
     there, are refused before anything is written. Nothing is committed; --dry-run prints
     the edits as patches (for git apply at each checkout's root) and writes nothing.

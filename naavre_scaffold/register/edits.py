@@ -51,6 +51,28 @@ def add_dependency(text: str, dependency: dict[str, str]) -> str:
     return checked_addition(text, after, expected, naavre_helm.UMBRELLA_CHART)
 
 
+def add_list_item(text: str, path: tuple[str, ...], item: str, after_prefix: str, where: str) -> str:
+    """``text`` with the scalar ``item`` in the block list at ``path``, after the last item starting
+    with ``after_prefix`` (else at the end), written like the items there."""
+    lines = text.splitlines()
+    items = sequence_items(lines, find(lines, path))
+    values = [lines[i.start].split("- ", 1)[1].strip() for i in items]
+    anchors = [i for i, value in zip(items, values, strict=True) if value.lower().startswith(after_prefix)]
+    anchor = (anchors or items)[-1]
+    lead = lines[anchor.start][: lines[anchor.start].index("- ") + 2]
+    after = insert_lines(text, anchor.end, [f"{lead}{quote_like(values[items.index(anchor)], item)}"])
+
+    def expected(document: Any) -> Any:
+        document = copy.deepcopy(document)
+        target = document
+        for key in path:
+            target = target[key]
+        target.insert(items.index(anchor) + 1, item)
+        return document
+
+    return checked_addition(text, after, expected, where)
+
+
 def add_top_level_block(text: str, key: str, value: dict[str, Any], after_prefix: str, where: str) -> str:
     """``text`` with a new top-level block ``key: value`` after the last key starting with ``after_prefix``.
 
@@ -84,20 +106,36 @@ def _block_lines(key: str, value: Any, step: int, depth: int = 0) -> list[str]:
     return [f"{pad}{key}: {scalar}"]
 
 
-def add_override(text: str, plugin_id: str, setting: str, camel: str) -> str:
-    """``values/templates/jupyterhub.yaml`` with an extension's ``<service>ServiceUrl`` in overrides.json."""
+# Where JupyterHub's values live in a values/ template: its own chart's, or inside BinderHub's.
+OVERRIDES_PATHS = {
+    naavre_helm.JUPYTERHUB_TEMPLATE: ("jupyterhub", "singleuser", "extraFiles", "overrides.json"),
+    naavre_helm.BINDERHUB_TEMPLATE: ("binderhub", "jupyterhub", "singleuser", "extraFiles", "overrides.json"),
+}
+
+
+def has_overrides(text: str, where: str) -> bool:
+    """Whether the values template ``where`` writes JupyterLab's overrides.json."""
+    try:
+        find(text.splitlines(), OVERRIDES_PATHS[where])
+    except LayoutError:
+        return False
+    return True
+
+
+def add_override(text: str, plugin_id: str, setting: str, camel: str, where: str) -> str:
+    """The values template ``where`` with an extension's ``<service>ServiceUrl`` in overrides.json."""
     lines = text.splitlines()
-    files = find(lines, ("jupyterhub", "singleuser", "extraFiles", "overrides.json"))
+    files = find(lines, OVERRIDES_PATHS[where])
     inner = child_indent(lines, files)
     data = next((b for b in blocks(lines, inner, files.start + 1, files.end) if b.key == "stringData"), None)
     if data is None or not lines[data.start].rstrip().endswith("|"):
-        raise LayoutError(f"{naavre_helm.JUPYTERHUB_TEMPLATE}: overrides.json has no 'stringData: |' block")
+        raise LayoutError(f"{where}: overrides.json has no 'stringData: |' block")
     body = [n for n in range(data.start + 1, data.end) if lines[n].strip()]
     closing = body[-1]
     if lines[closing].strip() != "}":
-        raise LayoutError(f"{naavre_helm.JUPYTERHUB_TEMPLATE}: overrides.json does not end with '}}'")
+        raise LayoutError(f"{where}: overrides.json does not end with '}}'")
     if f'"{plugin_id}"' in "\n".join(lines[data.start : data.end]):
-        raise AlreadyThere(naavre_helm.JUPYTERHUB_TEMPLATE, f"overrides.json already has {plugin_id}")
+        raise AlreadyThere(where, f"overrides.json already has {plugin_id}")
     outer = lines[closing][: len(lines[closing]) - len(lines[closing].lstrip())]
     entry_indent = _json_entry_indent(lines, body, outer)
     unit = " " * max(len(entry_indent) - len(outer), 2)

@@ -10,9 +10,17 @@ from typing import Any
 
 from naavre_scaffold import naavre_helm
 from naavre_scaffold.errors import UsageError
-from naavre_scaffold.register.edits import AlreadyThere, add_lab_extension, add_override
+from naavre_scaffold.register.edits import (
+    OVERRIDES_PATHS,
+    AlreadyThere,
+    add_lab_extension,
+    add_list_item,
+    add_override,
+    has_overrides,
+)
 from naavre_scaffold.register.plan import (
     REQUIREMENTS,
+    AlreadyRegistered,
     Registration,
     Request,
     edit,
@@ -30,15 +38,11 @@ def plan(request: Request) -> Registration:
     registration = Registration(component, "jupyterlab", dist)
     if request.naavre_helm is None and request.flavors is None:
         raise UsageError("--flavors", "is needed (and --naavre-helm for an extension that calls a service)")
+    _, version = release(request.version, component, fallback=str(package.get("version", "")))
+    pin = f"{dist}=={version}"
     if request.flavors is not None:
         checkout = flavors_checkout(request.flavors)
-        _, version = release(request.version, component, fallback=str(package.get("version", "")))
-        edit(
-            registration,
-            checkout,
-            REQUIREMENTS,
-            lambda text: _add_requirement(text, dist, f"{dist}=={version}"),
-        )
+        edit(registration, checkout, REQUIREMENTS, lambda text: _add_requirement(text, dist, pin))
         registration.next_steps.append(
             f"release the flavors repository ({checkout}) to rebuild its Jupyter images"
         )
@@ -49,27 +53,67 @@ def plan(request: Request) -> Registration:
         if service:
             registration.notes.append(f"it calls the {service} service: register it with --naavre-helm too")
         return registration
-    if not service:
-        raise UsageError("--naavre-helm", f"{dist} has no service URL setting: only --flavors applies")
     checkout = naavre_helm_checkout(request.naavre_helm)
+    before = len(registration.edits)
+    _pin_for_binder(registration, checkout, dist, pin)
+    if service:
+        _service_url(registration, checkout, component, str(package["name"]), service)
+    if len(registration.edits) == before:
+        raise UsageError(
+            "--naavre-helm",
+            f"{dist} has no service URL setting, and {checkout} builds no images "
+            "from binderhub.builder.naavre_requirements: only --flavors applies",
+        )
+    registration.next_steps.append(f"deploy NaaVRE-helm ({checkout}) again, e.g. ./deploy.sh upgrade")
+    return registration
+
+
+def _pin_for_binder(registration: Registration, checkout: Path, dist: str, pin: str) -> None:
+    """In a NaaVRE-helm whose BinderHub builds the lab images, the pin also goes into its requirements."""
+    requirements: Any = yaml_of(checkout, naavre_helm.VALUES_VALUES)
+    for key in naavre_helm.BINDER_REQUIREMENTS:
+        requirements = requirements.get(key) if isinstance(requirements, dict) else None
+    if not isinstance(requirements, list):
+        return
+    where = naavre_helm.VALUES_VALUES
+    if any(
+        _normalised(re.split(r"[=<>!~;\[ ]", str(item), maxsplit=1)[0]) == _normalised(dist)
+        for item in requirements
+    ):
+        raise AlreadyRegistered(f"{dist} is already registered: {checkout / where} has it")
+    path = naavre_helm.BINDER_REQUIREMENTS
+    edit(registration, checkout, where, lambda text: add_list_item(text, path, pin, "naavre-", where))
+
+
+def _service_url(registration: Registration, checkout: Path, component: Path, npm: str, service: str) -> None:
+    """The extension's <service>ServiceUrl in every overrides.json the values chart writes."""
     chart = f"naavre-{service}-service"
     camel = naavre_helm.camel_case(chart)
     if camel not in yaml_of(checkout, naavre_helm.VALUES_VALUES):
         where = checkout / naavre_helm.VALUES_VALUES
         raise UsageError("--naavre-helm", f"{where} has no {camel}: register the service {chart} first")
+    templates = [
+        where
+        for where in OVERRIDES_PATHS
+        if (checkout / where).is_file() and has_overrides((checkout / where).read_text(), where)
+    ]
+    if not templates:
+        raise UsageError(
+            "--naavre-helm",
+            f"{checkout} has no values template that writes overrides.json ({' or '.join(OVERRIDES_PATHS)})",
+        )
     setting = _service_setting(component)
-    npm = str(package["name"])
 
-    def change(text: str) -> str:
-        text = add_override(text, f"{npm}:plugin", setting, camel)
-        # setup_virtual_lab.sh knows the @naavre/<name>-jupyterlab extensions by <name>.
-        if npm.startswith("@naavre/") and npm.endswith("-jupyterlab"):
-            text = add_lab_extension(text, npm.removeprefix("@naavre/").removesuffix("-jupyterlab"))
-        return text
+    for where in templates:
 
-    edit(registration, checkout, naavre_helm.JUPYTERHUB_TEMPLATE, change)
-    registration.next_steps.append(f"deploy NaaVRE-helm ({checkout}) again, e.g. ./deploy.sh upgrade")
-    return registration
+        def change(text: str, where: str = where) -> str:
+            text = add_override(text, f"{npm}:plugin", setting, camel, where)
+            # setup_virtual_lab.sh knows the @naavre/<name>-jupyterlab extensions by <name>.
+            if npm.startswith("@naavre/") and npm.endswith("-jupyterlab"):
+                text = add_lab_extension(text, npm.removeprefix("@naavre/").removesuffix("-jupyterlab"))
+            return text
+
+        edit(registration, checkout, where, change)
 
 
 def _package(component: Path) -> tuple[dict[str, Any], str]:

@@ -46,11 +46,12 @@ def test_new_service_with_defaults(tmp_path: Path, monkeypatch, capsys) -> None:
     assert git(repo, "status", "--porcelain") == ""
     assert git(repo, "branch", "--show-current") == "main"
     assert (repo / "helm/naavre-data-quality-service/Chart.yaml").is_file()
-    # Next steps include the NaaVRE-helm snippet, which must be valid YAML once unindented.
+    # Next steps: the register command, and its changes written out for someone without a checkout.
+    assert "  naavre-scaffold register . --naavre-helm ../NaaVRE-helm" in out
     assert "- name: naavre-data-quality-service" in out
     assert "repository: oci://ghcr.io/naavre/charts" in out
     assert "condition: naavre-data-quality-service.enabled" in out
-    assert "rootPath: /naavre-data-quality-service" in out
+    assert 'rootPath: "/{{ $basePath }}"' in out
 
 
 def test_new_respects_dest_and_data(tmp_path: Path) -> None:

@@ -203,9 +203,7 @@ def _tag_check(repo: Path, tag: str, prerelease: str = "false") -> dict[str, str
 def test_the_pin_that_new_prints_resolves_in_a_parent_chart(released: dict, tmp_path: Path) -> None:
     """NaaVRE-helm's way: the printed dependency block in naavre/Chart.yaml, then dependency update."""
     printed = released["next_steps"]
-    block = printed.split("In naavre/Chart.yaml, under dependencies:\n", 1)[1].split(
-        "In naavre/values.yaml", 1
-    )[0]
+    block = printed.split("naavre/Chart.yaml, under dependencies:\n", 1)[1].split("naavre/values.yaml:", 1)[0]
     dependency = yaml.safe_load(block)
     assert dependency[0]["repository"] == f"oci://{released['registry']}/naavre/charts"
     parent = tmp_path / "naavre"

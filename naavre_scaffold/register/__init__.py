@@ -105,13 +105,13 @@ def apply(registration: Registration) -> None:
         with tempfile.NamedTemporaryFile(
             "w", dir=target.parent, delete=False, prefix=f".{target.name}."
         ) as tmp:
-            tmp.write(edit.after)
-        temporary = Path(tmp.name)
-        if target.exists():
-            temporary.chmod(target.stat().st_mode & 0o777)
-        else:
-            temporary.chmod(0o644)
-        temporary.replace(target)
+            temporary = Path(tmp.name)
+        try:
+            temporary.write_text(edit.after)
+            temporary.chmod(target.stat().st_mode & 0o777 if target.exists() else 0o644)
+            temporary.replace(target)
+        finally:
+            temporary.unlink(missing_ok=True)  # gone once replaced; a failed write leaves no stray file
 
 
 def patches(registration: Registration) -> dict[Path, str]:

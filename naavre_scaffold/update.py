@@ -267,7 +267,8 @@ def _update_subproject(
         if job.options.keep_conflicts and conflicts:
             parts.append("conflict markers left in the working tree for you to resolve")
         outcome.message = "; ".join(parts)
-        return outcome, []
+        # Kept, the rest of the update arrives as Copier leaves it: new ignored files included.
+        return outcome, changes.ignored if job.options.keep_conflicts else []
     if changes.changed == [answers_file] and only_commit_changed(clone, answers_file):
         restore(clone, relative)
         outcome.verdict, outcome.message = Verdict.UP_TO_DATE, f"{target} changes nothing here"

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from naavre_scaffold.check import check
 from naavre_scaffold.git import git
 from naavre_scaffold.new import create
 from naavre_scaffold.outcome import Options, Verdict
@@ -43,7 +44,11 @@ ADJACENT_LINE = "    if parts.scheme:\n"  # right above it
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """v1.0.0 and v2.0.0 of this checkout's template; v2 changes, adds and deletes service files."""
+    """v1.0.0 and v2.0.0 of this checkout's template.
+
+    v2 changes service files, deletes one, and adds build/README.txt, which the service's
+    .gitignore ignores (Copier writes it all the same); it also changes flavor files.
+    """
     repo = tmp_path_factory.mktemp("differential") / "template"
     copy_template(repo)
     project = repo / SERVICE
@@ -60,6 +65,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (project / "app/tests/test_health.py").unlink()
     (project / "build").mkdir()
     (project / "build/README.txt").write_text("Build outputs land here; git ignores this folder.\n")
+    # Forced: the template's own .gitignore (the one it renders) ignores build/ here too.
+    git(repo, "add", "--force", str(SERVICE / "build/README.txt"))
     flavor_tests = repo / "templates/flavor/project/tests/tests.sh.jinja"
     flavor_tests.write_text(flavor_tests.read_text() + "# (v2: one more line)\n")
     flavors_gitignore = repo / "templates/flavors-repo/project/.gitignore"
@@ -224,3 +231,20 @@ def test_a_flavors_repository_and_its_flavor_folder_as_copier_updates_them(
     assert our_tree["flavors/eco/tests/tests.sh"][0].endswith(b"# (v2: one more line)\n")
     assert "flavors/eco/tests/test_own.py" in our_tree
     assert b"*.bak" in our_tree[".gitignore"][0]
+
+
+def test_check_lists_what_the_update_adds_modifies_and_removes(template: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "NaaVRE-listed-service"
+    create("service", "listed", repo, source=TemplateSource(str(template), "v1.0.0"))
+
+    [report] = check(repo, vcs_ref="v2.0.0")
+
+    assert report.behind and report.drift == []
+    assert dict(report.changes) == {
+        ".dockerignore": "modified",
+        ".flake8": "modified",
+        ".gitignore": "modified",
+        "app/config.py": "modified",
+        "app/tests/test_health.py": "removed",
+        "build/README.txt": "added",
+    }

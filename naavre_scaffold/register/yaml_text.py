@@ -37,8 +37,9 @@ class Block:
 
 
 def _is_content(line: str) -> bool:
+    """Neither blank, nor a comment, nor a document marker (``---``, ``...``)."""
     stripped = line.strip()
-    return bool(stripped) and not stripped.startswith("#")
+    return bool(stripped) and not stripped.startswith("#") and stripped not in ("---", "...")
 
 
 def _is_directive(line: str) -> bool:
@@ -64,6 +65,8 @@ def blocks(lines: list[str], indent: int = 0, start: int = 0, stop: int | None =
             continue
         if _indent(line) < indent:
             break
+        if _ITEM.match(line):
+            continue  # an item of a list written flush with its key ("key:" then "- item")
         match = _KEY.match(line)
         if match is None:
             raise LayoutError(f"line {number + 1}: expected a 'key:' at indentation {indent}")
@@ -76,7 +79,8 @@ def blocks(lines: list[str], indent: int = 0, start: int = 0, stop: int | None =
         end = block.end
         for number in range(block.start + 1, limit):
             line = lines[number]
-            if _is_content(line) and _indent(line) <= indent and not _is_directive(line):
+            flush_item = _indent(line) == indent and _ITEM.match(line)
+            if _is_content(line) and _indent(line) <= indent and not _is_directive(line) and not flush_item:
                 break
             if _is_content(line):
                 end = number + 1
@@ -103,7 +107,9 @@ def child_indent(lines: list[str], block: Block) -> int:
     for number in range(block.start + 1, block.end):
         if _is_content(lines[number]):
             return _indent(lines[number])
-    raise LayoutError(f"line {block.start + 1}: {block.key} is empty")
+    raise LayoutError(
+        f"line {block.start + 1}: {block.key} has nothing indented below it (empty, or flow style)"
+    )
 
 
 def indent_step(text: str) -> int:

@@ -1,4 +1,4 @@
-"""What to do after ``new``: the commands and the NaaVRE-helm snippet, as text.
+"""What to do after ``new``: the commands, and what ``register`` adds to NaaVRE-helm, as text.
 
 The commands are the lines indented by exactly two spaces, and no other line is, so
 the text can be read and run alike: ``tests/test_next_steps.py`` runs every command

@@ -28,7 +28,7 @@ from pathlib import Path
 from bench_new import differences
 
 from naavre_scaffold.new import create
-from naavre_scaffold.template_source import TemplateSource, bundled_root, template_files
+from naavre_scaffold.template_source import TemplateSource, bundled_root, copy_files, template_files
 
 FLAVORS = 24
 OLD_TAG, NEW_TAG = "v1.0.0", "v1.1.0"
@@ -48,10 +48,7 @@ def _commit(repo: Path, message: str) -> None:
 
 def _template(repo: Path) -> None:
     root = bundled_root()
-    for path in template_files(root):
-        target = repo / path.relative_to(root)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+    copy_files(root, template_files(root), repo)
     current = (repo / TESTS_SH).read_text()
     (repo / TESTS_SH).write_text(current.replace("# Tests of the flavor", "# Tests (older) of the flavor", 1))
     _run(["git", "init", "--quiet", "--initial-branch=main"], repo)

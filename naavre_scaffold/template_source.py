@@ -103,6 +103,14 @@ def template_files(root: Path) -> list[Path]:
     return found
 
 
+def copy_files(root: Path, files: list[Path], into: Path) -> None:
+    """Copy ``files`` (under ``root``, e.g. its ``template_files``) to the same places under ``into``."""
+    for path in files:
+        target = into / path.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+
+
 def bundled_snapshot() -> Path:
     """A git repository of the bundled template, tagged ``v<version>``, built once per content."""
     root = bundled_root()
@@ -118,10 +126,7 @@ def bundled_snapshot() -> Path:
     snapshot.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=".building-", dir=snapshot.parent))
     try:
-        for path in files:
-            target = building / path.relative_to(root)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
+        copy_files(root, files, building)
         init_and_commit(building, f"naavre-scaffold template {tag}", tag=tag)
         # A rename is atomic: a parallel run either sees no snapshot or a whole one.
         try:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
+import stat
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,7 +13,7 @@ from pathlib import Path
 import copier
 
 from naavre_scaffold.git import git
-from naavre_scaffold.template_source import TemplateSource, bundled_root, template_files
+from naavre_scaffold.template_source import TemplateSource, bundled_root, copy_files, template_files
 
 IDENTITY = ["-c", "user.name=Test Person", "-c", "user.email=test@example.org"]
 SERVICE = Path("templates/service/project")
@@ -27,10 +27,16 @@ def commit_all(repo: Path, message: str) -> None:
 def copy_template(into: Path) -> None:
     """Copy this checkout's template (copier.yml and templates/) into ``into``."""
     root = bundled_root()
-    for path in template_files(root):
-        target = into / path.relative_to(root)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+    copy_files(root, template_files(root), into)
+
+
+def tree(folder: Path) -> dict[str, tuple[bytes, bool]]:
+    """Every file outside .git, by path: its bytes and whether it is executable."""
+    return {
+        path.relative_to(folder).as_posix(): (path.read_bytes(), bool(path.stat().st_mode & stat.S_IXUSR))
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(folder).parts
+    }
 
 
 def replace_in(path: Path, old: str, new: str) -> None:

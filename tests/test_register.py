@@ -25,22 +25,19 @@ import yaml
 from naavre_scaffold import naavre_helm
 from naavre_scaffold.checks.helm import validate_manifests
 from naavre_scaffold.cli import main
-from tests.helpers import commit_all
+from naavre_scaffold.git import git
+from tests.helpers import commit_all, tree
 from tests.test_naavre_helm_fixture import FIXTURE, merge
 
 CHART = "naavre-data-quality-service"
 AFFINITY_LABEL = "node-role/core"
 
 
-def _git(folder: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True, text=True).stdout
-
-
 def naavre_helm_checkout(parent: Path, name: str = "NaaVRE-helm") -> Path:
     """A git checkout of the NaaVRE-helm fixture at ``parent/name``, everything committed."""
     checkout = parent / name
     shutil.copytree(FIXTURE, checkout)
-    _git(checkout, "init", "--quiet", "--initial-branch", "main")
+    git(checkout, "init", "--quiet", "--initial-branch", "main")
     commit_all(checkout, "NaaVRE-helm as it is")
     return checkout
 
@@ -50,14 +47,6 @@ def _run(*argv: str) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(list(argv))
     return code, out.getvalue(), err.getvalue()
-
-
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(folder).parts
-    }
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +133,7 @@ def test_the_registered_service_deploys_as_each_deployment_asks(
 
 
 def test_register_adds_lines_and_changes_none(registered: Path) -> None:
-    numstat = _git(registered, "diff", "--numstat").split("\n")
+    numstat = git(registered, "diff", "--numstat").split("\n")
     changed = {line.split("\t")[2]: line.split("\t")[:2] for line in numstat if line}
     assert set(changed) == {
         naavre_helm.UMBRELLA_CHART,
@@ -152,10 +141,8 @@ def test_register_adds_lines_and_changes_none(registered: Path) -> None:
         naavre_helm.VALUES_VALUES,
     }
     assert all(deleted == "0" for _, deleted in changed.values()), changed
-    assert _git(registered, "status", "--porcelain", "--untracked-files=all").split("\n")[-2:] == [
-        f"?? {naavre_helm.values_template_path(CHART)}",
-        "",
-    ]
+    status = git(registered, "status", "--porcelain", "--untracked-files=all").splitlines()
+    assert status[-1] == f"?? {naavre_helm.values_template_path(CHART)}"
     chart = yaml.safe_load((registered / naavre_helm.UMBRELLA_CHART).read_text())
     assert chart["dependencies"][-1] == {
         "name": CHART,
@@ -172,14 +159,14 @@ def test_register_adds_lines_and_changes_none(registered: Path) -> None:
     values = yaml.safe_load((registered / naavre_helm.VALUES_VALUES).read_text())
     assert values["naavreDataQualityService"] == {"enabled": True, "ingress": {"basePath": f"/{CHART}"}}
     assert list(values)[-1] == "naavreDataQualityService"  # after the other NaaVRE components
-    assert _git(registered, "log", "--oneline").count("\n") == 1  # nothing committed
+    assert len(git(registered, "log", "--oneline").splitlines()) == 1  # nothing committed
 
 
 def test_registering_twice_is_refused_and_changes_nothing(service: Path, tmp_path: Path) -> None:
     checkout = naavre_helm_checkout(tmp_path)
     assert _run("register", str(service), "--naavre-helm", str(checkout))[0] == 0
     commit_all(checkout, "Register the service")
-    committed = _tree(checkout)
+    committed = tree(checkout)
 
     code, out, err = _run("register", str(service), "--naavre-helm", str(checkout))
 
@@ -189,24 +176,24 @@ def test_registering_twice_is_refused_and_changes_nothing(service: Path, tmp_pat
         f"{checkout / naavre_helm.UMBRELLA_CHART} has it"
     )
     assert out == ""
-    assert _tree(checkout) == committed
+    assert tree(checkout) == committed
 
 
 def test_dry_run_writes_nothing_and_its_patch_gives_the_same_tree(
     registered: Path, service: Path, tmp_path: Path
 ) -> None:
     checkout = naavre_helm_checkout(tmp_path)
-    untouched = _tree(checkout)
+    untouched = tree(checkout)
     code, out, err = _run("register", str(service), "--naavre-helm", str(checkout), "--dry-run")
     assert code == 0, err
-    assert _tree(checkout) == untouched
+    assert tree(checkout) == untouched
     header, patch = out.split("\n", 1)
     assert header == f"# {checkout}: apply at its root with git apply"
 
     applied = subprocess.run(["git", "apply", "-"], cwd=checkout, input=patch, text=True, capture_output=True)
 
     assert applied.returncode == 0, applied.stderr
-    assert _tree(checkout) == _tree(registered)
+    assert tree(checkout) == tree(registered)
 
 
 def test_the_values_the_helm_check_uses_are_what_the_template_renders(
@@ -250,14 +237,14 @@ def test_a_wrong_checkout_is_refused_before_anything_is_written(
         shutil.rmtree(checkout / ".git")
     else:
         (checkout / "notes.txt").write_text("work in progress\n")
-    before = _tree(checkout)
+    before = tree(checkout)
 
     code, _, err = _run("register", str(service), "--naavre-helm", str(checkout))
 
     assert code == 2
     assert err.startswith("naavre-scaffold register: error: " + expected.format(path=checkout)), err
     assert len(err.strip().splitlines()) == 1
-    assert _tree(checkout) == before
+    assert tree(checkout) == before
 
 
 def test_a_bad_version_is_refused(service: Path, tmp_path: Path) -> None:
@@ -270,8 +257,8 @@ def test_a_bad_version_is_refused(service: Path, tmp_path: Path) -> None:
 def test_the_newest_release_tag_is_pinned_without_its_v(service: Path, tmp_path: Path) -> None:
     tagged = tmp_path / "svc"
     shutil.copytree(service, tagged)
-    _git(tagged, "tag", "v0.1.0")
-    _git(tagged, "tag", "v0.3.1")
+    git(tagged, "tag", "v0.1.0")
+    git(tagged, "tag", "v0.3.1")
     checkout = naavre_helm_checkout(tmp_path)
     code, out, err = _run("register", str(tagged), "--naavre-helm", str(checkout))
     assert code == 0, err
@@ -289,7 +276,7 @@ def flavors_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert _run("new", "flavors-repo", "flavors", "--defaults", "-q", "--dest", str(repo))[0] == 0
     assert _run("new", "flavor", "eco", "--defaults", "-q", "--dest", str(repo / "flavors" / "eco"))[0] == 0
     commit_all(repo, "Add the eco flavor")
-    _git(repo, "tag", "v0.2.0")
+    git(repo, "tag", "v0.2.0")
     return repo
 
 
@@ -325,7 +312,7 @@ def test_an_extension_is_pinned_in_the_flavors_and_its_service_url_set(
     requirements = (flavors / "docker" / "jupyter.requirements.txt").read_text().splitlines()
     pin = requirements.index("NaaVRE-quality-jupyterlab==0.1.0")
     assert requirements[pin - 1].startswith("NaaVRE-workflow-jupyterlab==")  # with the other NaaVRE pins
-    assert _git(flavors, "diff", "--numstat").split("\t")[:2] == ["1", "0"]
+    assert git(flavors, "diff", "--numstat").split("\t")[:2] == ["1", "0"]
 
     rendered = render_values_chart(checkout, checkout / "values" / "values-deploy-tls-external.yaml")
     files = rendered["jupyterhub.yaml"]["jupyterhub"]["singleuser"]["extraFiles"]
@@ -337,7 +324,7 @@ def test_an_extension_is_pinned_in_the_flavors_and_its_service_url_set(
     assert (
         '"catalogue" "containerizer" "workflow" "quality"; do' in files["setup_virtual_lab.sh"]["stringData"]
     )
-    assert [line.split("\t")[1] for line in _git(checkout, "diff", "--numstat").splitlines()] == ["1"]
+    assert [line.split("\t")[1] for line in git(checkout, "diff", "--numstat").splitlines()] == ["1"]
 
 
 def test_a_flavor_becomes_a_lab_of_one_release(flavors_repo: Path, service: Path, tmp_path: Path) -> None:
@@ -389,7 +376,7 @@ def test_what_cannot_be_registered_is_refused(flavors_repo: Path, tmp_path: Path
     code, _, err = _run("register", str(extension), "--naavre-helm", str(checkout))
     assert code == 2
     assert "--naavre-helm: NaaVRE-plain-jupyterlab has no service URL setting, and " in err
-    assert _git(checkout, "status", "--porcelain") == ""
+    assert git(checkout, "status", "--porcelain") == ""
 
 
 def test_a_lab_that_exists_is_refused(flavors_repo: Path, tmp_path: Path) -> None:
@@ -400,7 +387,7 @@ def test_a_lab_that_exists_is_refused(flavors_repo: Path, tmp_path: Path) -> Non
     assert err.endswith(
         f"the lab openlab is already registered: {checkout / 'values' / 'values.yaml'} has it\n"
     )
-    assert _git(checkout, "status", "--porcelain") == ""
+    assert git(checkout, "status", "--porcelain") == ""
 
 
 BINDERHUB_TEMPLATE = """\

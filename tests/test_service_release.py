@@ -14,7 +14,6 @@ import io
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -28,6 +27,7 @@ import pytest
 import yaml
 
 from naavre_scaffold.cli import main
+from tests.test_generated_docs import free_port
 
 REGISTRY_BINARY = "docker-registry"
 WORKFLOW = ".github/workflows/release.yml"
@@ -45,12 +45,6 @@ INVALID_TAGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def oci_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``127.0.0.1:<port>``, where a real distribution registry serves without auth."""
@@ -58,7 +52,7 @@ def oci_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if binary is None:
         pytest.skip("needs the CNCF distribution registry: apt-get install docker-registry")
     folder = tmp_path_factory.mktemp("registry")
-    host = f"127.0.0.1:{_free_port()}"
+    host = f"127.0.0.1:{free_port()}"
     config = {
         "version": 0.1,
         "log": {"level": "warn"},

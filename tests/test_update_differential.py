@@ -27,7 +27,7 @@ from naavre_scaffold.new import create
 from naavre_scaffold.outcome import Options, Verdict
 from naavre_scaffold.template_source import TemplateSource
 from naavre_scaffold.update import update
-from tests.helpers import commit_all, copy_template, replace_in
+from tests.helpers import commit_all, copy_template, replace_in, tree
 
 SERVICE = Path("templates/service/project")
 COPIER = Path(sys.executable).parent / "copier"
@@ -126,15 +126,6 @@ CONFLICTING = {
 }
 
 
-def _tree(repo: Path) -> dict[str, tuple[bytes, bool]]:
-    """Every file outside .git: its bytes and whether it is executable."""
-    return {
-        path.relative_to(repo).as_posix(): (path.read_bytes(), bool(path.stat().st_mode & stat.S_IXUSR))
-        for path in sorted(repo.rglob("*"))
-        if path.is_file() and ".git" not in path.relative_to(repo).parts
-    }
-
-
 def _has_conflicts(tree: dict[str, tuple[bytes, bool]]) -> bool:
     return any(name.endswith(".rej") or b"\n<<<<<<< " in b"\n" + data for name, (data, _) in tree.items())
 
@@ -161,7 +152,7 @@ def _both(template: Path, tmp_path: Path, change: Callable[[Path], None], projec
     )
     assert stock.returncode in (0, 1), stock.stderr  # 1: Copier's own exit on conflicts it left
     [outcome] = update([by_us], Options(vcs_ref="v2.0.0", keep_conflicts=True), jobs=1)
-    return _tree(by_copier), _tree(by_us), outcome
+    return tree(by_copier), tree(by_us), outcome
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -226,7 +217,7 @@ def test_a_flavors_repository_and_its_flavor_folder_as_copier_updates_them(
     outcomes = update([by_us], Options(vcs_ref="v2.0.0"), jobs=1)
 
     assert [o.verdict for o in outcomes] == [Verdict.UPDATED] * 3  # the repository, vanilla, eco
-    copier_tree, our_tree = _tree(by_copier), _tree(by_us)
+    copier_tree, our_tree = tree(by_copier), tree(by_us)
     assert our_tree == copier_tree
     assert our_tree["flavors/eco/tests/tests.sh"][0].endswith(b"# (v2: one more line)\n")
     assert "flavors/eco/tests/test_own.py" in our_tree

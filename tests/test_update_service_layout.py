@@ -11,7 +11,6 @@ it against the current template, updates it, and runs its tests with its old
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tarfile
 from pathlib import Path
 
@@ -21,6 +20,8 @@ import yaml
 from naavre_scaffold.check import check
 from naavre_scaffold.checks import python as python_check
 from naavre_scaffold.cli import main
+from naavre_scaffold.errors import GitError
+from naavre_scaffold.git import git
 from naavre_scaffold.template_source import TemplateSource
 from tests.helpers import commit_all
 
@@ -31,35 +32,31 @@ BEFORE_THE_MOVE = "fa72b8f"
 TEMPLATE_PATHS = ("copier.yml", "templates")
 
 
-def _git(folder: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True, text=True).stdout
-
-
 @pytest.fixture
 def two_versions(template_git: TemplateSource, tmp_path: Path) -> Path:
     """A template repository: v1.0.0 is the template at BEFORE_THE_MOVE, v2.0.0 this checkout's."""
     try:
-        _git(ROOT, "cat-file", "-e", f"{BEFORE_THE_MOVE}^{{commit}}")
-    except subprocess.CalledProcessError:
+        git(ROOT, "cat-file", "-e", f"{BEFORE_THE_MOVE}^{{commit}}")
+    except GitError:
         pytest.skip(f"needs commit {BEFORE_THE_MOVE} of this repository's history (a shallow clone lacks it)")
     repo = tmp_path / "template"
     repo.mkdir()
-    _git(repo, "init", "--quiet", "--initial-branch", "main")
-    _git(repo, "config", "user.name", "Template Maintainer")
-    _git(repo, "config", "user.email", "maintainer@example.org")
+    git(repo, "init", "--quiet", "--initial-branch", "main")
+    git(repo, "config", "user.name", "Template Maintainer")
+    git(repo, "config", "user.email", "maintainer@example.org")
     archive = tmp_path / "before.tar"
-    _git(ROOT, "archive", "--format=tar", f"--output={archive}", BEFORE_THE_MOVE, *TEMPLATE_PATHS)
+    git(ROOT, "archive", "--format=tar", f"--output={archive}", BEFORE_THE_MOVE, *TEMPLATE_PATHS)
     with tarfile.open(archive) as tar:
         tar.extractall(repo, filter="data")
     commit_all(repo, "The template before the move")
-    _git(repo, "tag", "v1.0.0")
+    git(repo, "tag", "v1.0.0")
     for name in TEMPLATE_PATHS:
         target = repo / name
         shutil.rmtree(target) if target.is_dir() else target.unlink()
         source = Path(template_git.path) / name
         shutil.copytree(source, target) if source.is_dir() else shutil.copy2(source, target)
     commit_all(repo, "Template machinery in template-owned modules")
-    _git(repo, "tag", "v2.0.0")
+    git(repo, "tag", "v2.0.0")
     return repo
 
 
@@ -84,7 +81,7 @@ def test_check_lists_the_moved_machinery_and_update_brings_it(
 
     assert main(["update", str(repo), "--commit"]) == 0
     assert "updated" in capsys.readouterr().out
-    _git(repo, "checkout", "--quiet", "template-update/v2.0.0")
+    git(repo, "checkout", "--quiet", "template-update/v2.0.0")
     assert not list(repo.rglob("*.rej"))
     assert (repo / "app" / "main.py").read_text() == old_main
     for path in new_modules:

@@ -76,10 +76,7 @@ def _pin_for_binder(registration: Registration, checkout: Path, dist: str, pin: 
     if not isinstance(requirements, list):
         return
     where = naavre_helm.VALUES_VALUES
-    if any(
-        _normalised(re.split(r"[=<>!~;\[ ]", str(item), maxsplit=1)[0]) == _normalised(dist)
-        for item in requirements
-    ):
+    if _requires(requirements, dist):
         raise AlreadyRegistered(f"{dist} is already registered: {checkout / where} has it")
     path = naavre_helm.BINDER_REQUIREMENTS
     edit(registration, checkout, where, lambda text: add_list_item(text, path, pin, "naavre-", where))
@@ -146,12 +143,20 @@ def _service_setting(component: Path) -> str:
 def _add_requirement(text: str, dist: str, pin: str) -> str:
     """``pin`` after the last NaaVRE-* requirement (or at the end); a requirement for ``dist`` is refused."""
     lines = text.splitlines()
-    wanted = _normalised(dist)
-    if any(_normalised(re.split(r"[=<>!~;\[ ]", line.strip(), maxsplit=1)[0]) == wanted for line in lines):
+    if _requires(lines, dist):
         raise AlreadyThere(REQUIREMENTS, f"a requirement for {dist}")
     naavre = [number for number, line in enumerate(lines) if line.lower().startswith("naavre-")]
     lines.insert(naavre[-1] + 1 if naavre else len(lines), pin)
     return "\n".join(lines) + "\n"
+
+
+def _requires(requirements: list, dist: str) -> bool:
+    """Whether one of ``requirements`` (lines such as ``Name==1.0``) names the distribution ``dist``."""
+    wanted = _normalised(dist)
+    return any(
+        _normalised(re.split(r"[=<>!~;\[ ]", str(line).strip(), maxsplit=1)[0]) == wanted
+        for line in requirements
+    )
 
 
 def _normalised(name: str) -> str:

@@ -54,13 +54,13 @@ def component_values(chart: str) -> dict[str, Any]:
     return {camel_case(chart): {"enabled": True, "ingress": {"basePath": f"/{chart}"}}}
 
 
-def service_url(camel: str) -> str:
-    """A service's public URL as a ``values/`` template writes it (with ``$`` for use inside range)."""
-    return (
-        'https://{{ $.Values.global.ingress.domain }}/{{ trimAll "/" ($.Values.'
-        + camel
-        + ".ingress.basePath) }}"
-    )
+def url_setting(setting: str, camel: str) -> str:
+    """An overrides.json member ``"<setting>": "<URL of the service camel>"`` as a ``values/`` template
+    writes it: Helm fills in the URL (``$`` works inside a range) before JSON is read."""
+    domain = "{{ $.Values.global.ingress.domain }}"
+    base_path = '{{ trimAll "/" ($.Values.' + camel + ".ingress.basePath) }}"
+    url = f"https://{domain}/{base_path}"
+    return f'"{setting}": "{url}"'
 
 
 def service_values_template(chart: str) -> str:

@@ -26,8 +26,8 @@ from naavre_scaffold.naavre_helm import (
     chart_dependency,
     component_values,
     lab_file_path,
-    service_url,
     service_values_template,
+    url_setting,
     virtual_lab_of,
 )
 
@@ -206,8 +206,7 @@ docker/jupyter.requirements.txt in the flavors repository:
 """
     if calls_service:
         camel = camel_case(f"naavre-{a['service']}-service")
-        # Helm fills the {{ }} before JSON is read: their quotes stay as they are.
-        setting = f'"{a["jupyterlab_service_setting"]}": "{service_url(camel)}"'
+        setting = url_setting(a["jupyterlab_service_setting"], camel)
         entry = f'"{a["jupyterlab_plugin_id"]}": {{{setting}}}'
         text += f"""In NaaVRE-helm, values/templates/jupyterhub.yaml: an entry of overrides.json
 (singleuser.extraFiles), and "{a["name"]}" in the extensions that setup_virtual_lab.sh loops over:

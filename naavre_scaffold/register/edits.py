@@ -141,7 +141,7 @@ def add_override(text: str, plugin_id: str, setting: str, camel: str, where: str
     unit = " " * max(len(entry_indent) - len(outer), 2)
     new = [
         f'{entry_indent}"{plugin_id}": {{',
-        f'{entry_indent}{unit}"{setting}": "{naavre_helm.service_url(camel)}"',
+        f"{entry_indent}{unit}{naavre_helm.url_setting(setting, camel)}",
         f"{entry_indent}}}",
     ]
     previous = body[-2] if len(body) > 1 else None

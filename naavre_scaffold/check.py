@@ -24,7 +24,7 @@ from pathlib import Path
 
 import copier
 
-from naavre_scaffold import sources
+from naavre_scaffold import _copier_fast, sources
 from naavre_scaffold.discovery import Subproject, find_subprojects, git_root
 from naavre_scaffold.errors import GitError, ScaffoldError, UsageError, one_line
 from naavre_scaffold.git import no_index_patch
@@ -81,7 +81,7 @@ def _render(mirror: sources.Mirror, sub: Subproject, ref: str, into: Path) -> Ca
     """Render ``ref`` with the subproject's answers into ``into``; return its skip matcher."""
     answers = {k: v for k, v in sub.answers.items() if not k.startswith("_")}
     try:
-        worker = copier.run_copy(
+        worker = _copier_fast.run_copy(
             str(mirror.path),
             into,
             data=answers,
@@ -226,32 +226,43 @@ def check_subprojects(
     reports = []
     mirrors: dict[str, sources.Mirror] = {}
     unreachable: dict[str, str] = {}  # template source -> why it cannot be fetched
-    for sub in subprojects:
-        if on_start:
-            on_start(sub)
-        try:
-            if sub.error:
-                raise _CannotCheck(sub.error, REPOSITORY_PROBLEM)
-            mirror = _mirror(sub.answers["_src_path"], mirrors, unreachable)
-            if vcs_ref and not mirror.has_ref(vcs_ref):
-                raise UsageError("--vcs-ref", f"the template {mirror.src_path} has no ref {vcs_ref}")
-            report = check_subproject(sub, mirror, vcs_ref)
-        except _CannotCheck as problem:
-            report = CheckReport(
-                sub.folder, sub.answers.get("_commit"), error=str(problem), error_kind=problem.kind
-            )
-        except ValueError as error:  # a broken .naavre-scaffold.yml
-            report = CheckReport(
-                sub.folder, sub.answers.get("_commit"), error=str(error), error_kind=REPOSITORY_PROBLEM
-            )
-        except GitError as error:  # the mirror could not be read
-            report = CheckReport(
-                sub.folder, sub.answers.get("_commit"), error=str(error), error_kind=TEMPLATE_PROBLEM
-            )
-        reports.append(report)
-        if on_report:
-            on_report(report)
+    with _copier_fast.session():  # the renders share template checkouts and compiled code
+        for sub in subprojects:
+            reports.append(_check_one(sub, vcs_ref, mirrors, unreachable, on_start))
+            if on_report:
+                on_report(reports[-1])
     return reports
+
+
+def _check_one(
+    sub: Subproject,
+    vcs_ref: str | None,
+    mirrors: dict[str, sources.Mirror],
+    unreachable: dict[str, str],
+    on_start: Callable[[Subproject], None] | None,
+) -> CheckReport:
+    """One subproject's report; a subproject that cannot be checked gets one saying why."""
+    if on_start:
+        on_start(sub)
+    try:
+        if sub.error:
+            raise _CannotCheck(sub.error, REPOSITORY_PROBLEM)
+        mirror = _mirror(sub.answers["_src_path"], mirrors, unreachable)
+        if vcs_ref and not mirror.has_ref(vcs_ref):
+            raise UsageError("--vcs-ref", f"the template {mirror.src_path} has no ref {vcs_ref}")
+        return check_subproject(sub, mirror, vcs_ref)
+    except _CannotCheck as problem:
+        return CheckReport(
+            sub.folder, sub.answers.get("_commit"), error=str(problem), error_kind=problem.kind
+        )
+    except ValueError as error:  # a broken .naavre-scaffold.yml
+        return CheckReport(
+            sub.folder, sub.answers.get("_commit"), error=str(error), error_kind=REPOSITORY_PROBLEM
+        )
+    except GitError as error:  # the mirror could not be read
+        return CheckReport(
+            sub.folder, sub.answers.get("_commit"), error=str(error), error_kind=TEMPLATE_PROBLEM
+        )
 
 
 def _mirror(src: str, mirrors: dict[str, sources.Mirror], unreachable: dict[str, str]) -> sources.Mirror:

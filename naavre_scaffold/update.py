@@ -14,9 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import copier
-
-from naavre_scaffold import _copier, github, sources, workers
+from naavre_scaffold import _copier, _copier_fast, github, sources, workers
 from naavre_scaffold.clone import (
     changed_by_the_project,
     changed_paths,
@@ -101,13 +99,15 @@ def update(
     ]
     if not work:
         return outcomes
-    with _copier.environment(sources.redirect_env(list(mirrors.values()))):  # the workers inherit it
+    # The workers inherit both: the redirect to the mirrors, and the session's shared checkouts.
+    with _copier.environment(sources.redirect_env(list(mirrors.values()))), _copier_fast.session():
         results, interrupted = workers.run_all(
             work,
             update_repository,
             max(1, min(jobs or os.cpu_count() or 1, len(work))),
             on_start=lambda index: on_start and on_start(_label(work[index].root)),
             on_done=lambda index, result: on_done and on_done(_finished(work[index], result)),
+            on_orphaned=_copier_fast.discard_process_folder,
         )
     finished = [o for index in range(len(work)) for o in _finished(work[index], results.get(index))]
     if interrupted:
@@ -191,10 +191,11 @@ def _update_repository(job: _Job) -> list[Outcome]:
     if reason := refusal_reason(root, job.subprojects):
         return _rows(job.subprojects, Verdict.REFUSED, reason)
     head = git(root, "rev-parse", "--verify", "HEAD")
+    _copier_fast.process_folder()  # in a session, this process's temporary files go to its folder
     with tempfile.TemporaryDirectory(prefix="naavre-update-") as tmp:
         # A Copier cache of its own: two processes sharing one see each other's
         # half-made checkouts; inside the job's folder, it goes when the job does.
-        os.environ["COPIER_CACHE_DIR"] = str(Path(tmp) / "copier-cache")
+        os.environ["COPIER_CACHE_DIR"] = str(_copier_fast.copier_cache(Path(tmp) / "copier-cache"))
         clone = Path(tmp) / "clone"
         git(Path(tmp), "clone", "--quiet", "--shared", "--no-checkout", str(root), str(clone))
         git(clone, "checkout", "--quiet", "--detach", head)
@@ -230,7 +231,7 @@ def _update_subproject(
     relative = sub.folder.relative_to(root)
     outcome.folder = relative.as_posix()
     try:
-        copier.run_update(
+        _copier_fast.run_update(
             clone / relative,
             answers_file=sub.answers_path.name,
             vcs_ref=target,
@@ -279,7 +280,7 @@ def _update_subproject(
 
 def _render_old(mirror: sources.Mirror, sub: Subproject, into: Path) -> Path:
     """The template at the subproject's recorded version, rendered with its answers."""
-    copier.run_copy(
+    _copier_fast.run_copy(
         str(mirror.path),
         into,
         data={k: v for k, v in sub.answers.items() if not k.startswith("_")},

@@ -14,7 +14,8 @@ in processes, not threads. The rules that keep a stopped run safe:
   a repository not started yet is then skipped, a running one finishes or rolls
   back (``stopping()`` is checked before anything reaches the repository).
 - A worker whose parent died (SIGKILL) finishes or rolls back its repository,
-  then exits, instead of waiting forever for work that will never come.
+  cleans up after itself (``on_orphaned``), then exits, instead of waiting
+  forever for work that will never come.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ PARENT_POLL_SECONDS = 0.2
 
 _stop: Any = None  # the run's multiprocessing Event, set in each worker
 _parent = 0
+_on_orphaned: Callable[[], None] | None = None
 _busy = threading.Lock()  # held while a worker works on a repository
 
 
@@ -41,9 +43,9 @@ def stopping() -> bool:
     return (_stop is not None and _stop.is_set()) or (_parent != 0 and os.getppid() != _parent)
 
 
-def _start_worker(stop: Any) -> None:
-    global _stop, _parent
-    _stop, _parent = stop, os.getppid()
+def _start_worker(stop: Any, on_orphaned: Callable[[], None] | None) -> None:
+    global _stop, _parent, _on_orphaned
+    _stop, _parent, _on_orphaned = stop, os.getppid(), on_orphaned
     os.setpgrp()  # out of the terminal's foreground group: Ctrl-C is the parent's to handle
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -55,6 +57,8 @@ def _exit_with_parent() -> None:
     while os.getppid() == _parent:
         time.sleep(PARENT_POLL_SECONDS)
     with _busy:
+        if _on_orphaned:
+            _on_orphaned()
         os._exit(1)
 
 
@@ -71,6 +75,7 @@ def run_all(
     workers: int,
     on_start: Callable[[int], None],
     on_done: Callable[[int, Any], None],
+    on_orphaned: Callable[[], None] | None = None,
 ) -> tuple[dict[int, Any], bool]:
     """Run ``work(job)`` for each job in worker processes.
 
@@ -84,7 +89,9 @@ def run_all(
     results: dict[int, Any] = {}
     pending = deque(range(len(jobs)))
     running: dict[Future, int] = {}
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(stop,))
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(stop, on_orphaned)
+    )
     interrupted = False
     try:
         while pending or running:

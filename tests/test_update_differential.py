@@ -216,7 +216,7 @@ def test_a_flavors_repository_and_its_flavor_folder_as_copier_updates_them(
 
     outcomes = update([by_us], Options(vcs_ref="v2.0.0"), jobs=1)
 
-    assert [o.verdict for o in outcomes] == [Verdict.UPDATED] * 3  # the repository, vanilla, eco
+    assert [o.verdict for o in outcomes] == [Verdict.UPDATED] * 3, outcomes  # the repository, vanilla, eco
     copier_tree, our_tree = tree(by_copier), tree(by_us)
     assert our_tree == copier_tree
     assert our_tree["flavors/eco/tests/tests.sh"][0].endswith(b"# (v2: one more line)\n")

@@ -119,7 +119,7 @@ def test_killed_runs_leave_every_repository_updated_or_untouched(make_service, t
     assert update([reference], Options())[0].verdict == Verdict.UPDATED
     updated = snapshot(reference)
     fleet = tmp_path / "fleet"
-    for n in range(20):
+    for n in range(40):  # enough that a stop at a random moment finds repositories not started
         shutil.copytree(pristine, fleet / f"NaaVRE-kill{n:02}-service", symlinks=True)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
@@ -127,7 +127,7 @@ def test_killed_runs_leave_every_repository_updated_or_untouched(make_service, t
     rng = random.Random(20240606)
 
     for stop in (signal.SIGKILL, signal.SIGINT, signal.SIGKILL, signal.SIGINT):
-        delay = rng.uniform(0.5, 6)
+        delay = rng.uniform(0.5, 3)
         run = _run(str(fleet), "--jobs", "2", env=env)
         time.sleep(delay)
         family = _descendants(run.pid)

@@ -184,6 +184,20 @@ class _SharingWorker(Worker):
         if self._file_mode_matters:
             super()._sync_git_index_executable_bit(dst_relpath, src_mode)
 
+    def _render_template(self) -> None:
+        # Copier merges every source of answers again for each path part and file
+        # it renders (a fifth of an update's time); they cannot change while the
+        # tree renders. The render context itself stays fresh per call: Copier
+        # edits it.
+        answers, remembered = self.answers, self._answers_to_remember()
+        self.answers = _SettledAnswers(answers)  # type: ignore[assignment]
+        self._answers_to_remember = lambda: dict(remembered)  # type: ignore[method-assign]
+        try:
+            super()._render_template()
+        finally:
+            self.answers = answers
+            del self._answers_to_remember
+
     def _apply_update(self) -> None:
         if self.conflict != "inline" or not self.skip_answered or self.template.config_data.get("migrations"):
             super()._apply_update()  # what the lean update below does not do: Copier's own
@@ -201,6 +215,20 @@ class _SharingWorker(Worker):
             )
         except (GitError, OSError):
             return False
+
+
+class _SettledAnswers:
+    """Copier's answers while a tree renders: merged once, read as often as Copier likes."""
+
+    def __init__(self, answers: Any) -> None:
+        self._answers, self._combined = answers, dict(answers.combined)
+
+    @property
+    def combined(self) -> dict[str, Any]:
+        return dict(self._combined)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._answers, name)
 
 
 def _sharing_compile(env: Environment) -> Callable[..., CodeType | str]:

@@ -1,46 +1,49 @@
 """Copier's update and copy without Copier repeating itself: the one module that reaches into Copier.
 
 A stock ``copier update`` of one repository checks the template out five times,
-compiles the same Jinja sources about 1,200 times and asks git for
-``core.fileMode`` once per file it writes; a fleet repeats all of it per
-repository. Inside a ``session()``, ``run_update`` and ``run_copy`` here do the
-same work with Copier's own ``Worker``, but:
+compiles the same Jinja sources about 1,200 times, merges all its answers again
+for every path and file it renders, asks git for ``core.fileMode`` once per file
+it writes, and builds two throw-away repositories with four commits; a fleet
+repeats all of it per repository. Inside a ``session()``, ``run_update`` and
+``run_copy`` here do the same work with Copier's own ``Worker``, but:
 
-- a template is checked out once per (source, version) and process: every
-  ``Template`` the Worker and its ``Subproject`` would create is shared;
+- a template is checked out once per (source, version) and process: the
+  ``Template`` objects the Worker and its ``Subproject`` create are shared;
 - compiled Jinja code is shared between renders, keyed on the source and on
   every environment setting that shapes the code;
-- ``core.fileMode`` is read once per render instead of once per file;
-- the update itself (``_apply_update``, see ``_update.py``) builds the old and
-  new trees in a temporary git index of the repository instead of two throw-away
-  repositories with their commits, and hands Copier's own diff to Copier's own
-  ``git apply``.
+- the answers are merged once per rendered tree, ``core.fileMode`` read once;
+- the update step (``_lean_update``) follows Copier's ``_apply_update`` step
+  for step, but builds the old and new copies' trees in a temporary index of
+  the repository instead of two repositories with commits; the diff, the
+  ``git apply --reject`` and the 3-way merges are Copier's commands with the
+  same inputs.
 
-What is rendered, merged and written is Copier's: the differential tests
-(``tests/test_update_differential.py``) hold the trees byte for byte equal to
-stock ``copier update``.
+What is rendered, merged and written stays Copier's: ``tests/test_copier_fast.py``
+and the differential corpus in ``tests/test_update_differential.py`` hold the
+trees byte for byte equal to stock Copier's.
 
-Private hooks used, all from Copier 9.19: ``copier._main.Worker`` (subclassed;
+Private hooks, all of Copier 9.19: ``copier._main.Worker`` is subclassed, with
 its ``template``, ``subproject`` and ``jinja_env`` cached properties and its
-``_apply_update`` and ``_sync_git_index_executable_bit`` methods are replaced),
-``copier._template.Template`` (shared instances) and the ``Subproject.template``
-cached property. On any Copier version outside ``TESTED_COPIER`` (the range
-pyproject.toml allows), ``enabled()`` is false and stock Copier runs instead.
+``_render_template``, ``_apply_update`` and ``_sync_git_index_executable_bit``
+methods wrapped or replaced, and ``_answers_to_remember``, ``answers``,
+``_external_data``, ``match_skip`` and ``_remove_old_files`` used;
+``copier._template.Template`` instances are shared and ``Subproject.template``
+replaced; ``copier._tools`` gives the git path helpers. On any Copier version
+outside ``TESTED_COPIER`` (the range pyproject.toml allows), ``enabled()`` is
+false and stock Copier runs instead.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 from filecmp import dircmp
 from functools import cached_property
 from pathlib import Path
-from types import CodeType
 from typing import Any
 
 import copier
@@ -49,9 +52,11 @@ from copier._subproject import Subproject
 from copier._template import Template
 from copier._tools import escape_git_path, normalize_git_path
 from copier._types import JSONSerializable
-from jinja2 import Environment
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
+
+from naavre_scaffold import jinja_cache
+from naavre_scaffold.git import FolderTrees, GitError, git, git_bytes, git_lines
 
 # The Copier versions this module was tested with; pyproject.toml allows exactly these.
 TESTED_COPIER = SpecifierSet(">=9.19.1,<9.20")
@@ -59,7 +64,6 @@ TESTED_COPIER = SpecifierSet(">=9.19.1,<9.20")
 _session: Path | None = None  # the scratch folder of the current session
 _process_folder: Path | None = None  # this process's folder in it
 _templates: dict[tuple[str, str | None, bool], Template] = {}
-_compiled: dict[tuple[Any, ...], CodeType | str] = {}
 
 
 def enabled(version: str | None = None) -> bool:
@@ -89,7 +93,7 @@ def session() -> Iterator[None]:
         shutil.rmtree(_session, ignore_errors=True)
         tempfile.tempdir, _session = saved_tempdir, None
         _templates.clear()
-        _compiled.clear()
+        jinja_cache.clear()
 
 
 def process_folder() -> Path | None:
@@ -175,7 +179,7 @@ class _SharingWorker(Worker):
     @cached_property
     def jinja_env(self) -> Any:
         env = Worker.jinja_env.func(self)  # type: ignore[attr-defined]
-        env.compile = _sharing_compile(env)
+        jinja_cache.share_compiled(env)
         return env
 
     def _sync_git_index_executable_bit(self, dst_relpath: Path, src_mode: int) -> None:
@@ -206,8 +210,6 @@ class _SharingWorker(Worker):
 
     @cached_property
     def _file_mode_matters(self) -> bool:
-        from naavre_scaffold.git import GitError, git
-
         try:
             return (
                 git(self.subproject.local_abspath, "config", "--type=bool", "--get", "core.fileMode")
@@ -231,51 +233,6 @@ class _SettledAnswers:
         return getattr(self._answers, name)
 
 
-def _sharing_compile(env: Environment) -> Callable[..., CodeType | str]:
-    """``env.compile``, reusing code compiled from the same source in an environment that codes alike."""
-    shape = (
-        type(env),
-        env.block_start_string,
-        env.block_end_string,
-        env.variable_start_string,
-        env.variable_end_string,
-        env.comment_start_string,
-        env.comment_end_string,
-        env.line_statement_prefix,
-        env.line_comment_prefix,
-        env.trim_blocks,
-        env.lstrip_blocks,
-        env.newline_sequence,
-        env.keep_trailing_newline,
-        env.optimized,
-        env.is_async,
-        repr(env.autoescape),
-        repr(env.finalize),
-        tuple(sorted(env.extensions)),
-        frozenset(env.filters),
-        frozenset(env.tests),
-    )
-
-    def compile(
-        source: Any,
-        name: str | None = None,
-        filename: str | None = None,
-        raw: bool = False,
-        defer_init: bool = False,
-    ) -> CodeType | str:
-        if not isinstance(source, str):  # an already parsed tree: nothing to key on
-            return Environment.compile(env, source, name, filename, raw, defer_init)
-        key = (shape, source, name, filename, raw, defer_init)
-        if key not in _compiled:
-            _compiled[key] = Environment.compile(env, source, name, filename, raw, defer_init)
-        else:
-            # Extensions reset per-template state while preprocessing (Copier's yield tag does).
-            env.preprocess(source, name, filename)
-        return _compiled[key]
-
-    return compile
-
-
 def _lean_update(worker: _SharingWorker) -> None:
     """Copier's ``Worker._apply_update`` step for step, with the trees built in a temporary index.
 
@@ -288,13 +245,15 @@ def _lean_update(worker: _SharingWorker) -> None:
     ``git apply`` and the merges are the same git commands with the same inputs.
     Migrations, ``conflict: rej`` and ``skip_answered: false`` take Copier's path.
     """
-    top, git_dir = _run(worker.subproject.local_abspath, "rev-parse", "--show-toplevel", "--absolute-git-dir")
+    top, git_dir = git_lines(
+        worker.subproject.local_abspath, "rev-parse", "--show-toplevel", "--absolute-git-dir"
+    )
     top_path = Path(top)
     subdir = worker.subproject.local_abspath.relative_to(top_path)
     with tempfile.TemporaryDirectory(prefix="naavre-update-copies-") as scratch:
         old_copy, new_copy = Path(scratch, "old"), Path(scratch, "new")
         old_copy.mkdir(), new_copy.mkdir()
-        trees = _Trees(Path(git_dir), Path(scratch))
+        trees = FolderTrees(Path(git_dir), Path(scratch))
         with replace(
             worker,
             dst_path=old_copy / subdir,
@@ -308,7 +267,7 @@ def _lean_update(worker: _SharingWorker) -> None:
             ask=(),
         ) as old_worker:
             old_worker.run_copy()
-        project_tree = _run(top_path, "write-tree")[0]
+        project_tree = git_lines(top_path, "write-tree")[0]
         old_tree = trees.of(old_copy)
         # Files the project deleted stay deleted, unless they are the project's to (re)create.
         removed = [
@@ -358,10 +317,12 @@ def _lean_update(worker: _SharingWorker) -> None:
             old_tree = trees.of(old_copy, force=sorted(added_by_both))
         skipped = [
             escape_git_path(path)
-            for path in trees.names(old_tree, project_tree, subdir=subdir)
+            for path in trees.names(old_tree, project_tree, under=subdir.as_posix())
             if worker.match_skip(Path(path).relative_to(subdir))
         ]
-        diff = trees.diff(old_tree, project_tree, worker.context_lines)
+        diff = trees.diff(
+            old_tree, project_tree, f"--unified={worker.context_lines}", "--inter-hunk-context=-1"
+        )
         compared = dircmp(old_copy, new_copy)
         _apply(worker, top_path, subdir, diff, skipped, old_copy, new_copy)
         _remove_old_files(top_path, compared)
@@ -372,19 +333,21 @@ def _apply(
 ) -> None:
     """Copier's ``git apply --reject`` of the project's changes, then its inline 3-way merges."""
     excludes = [f"--exclude={subdir / worker.answers_relpath}", *(f"--exclude={path}" for path in skipped)]
-    for line in _run(top, "status", "--ignored", "--porcelain"):
+    for line in git_lines(top, "status", "--ignored", "--porcelain"):
         if line.startswith("!! ") and not (new_copy / normalize_git_path(line[3:])).exists():
             excludes.append(f"--exclude={line[3:]}")
-    _run(top, "apply", "--reject", *excludes, input=diff, check=False)
+    git_bytes(top, "apply", "--reject", *excludes, input=diff, check=False)
     conflicted = []
-    for line in _run(top, "status", "--porcelain", "--ignored"):
+    for line in git_lines(top, "status", "--porcelain", "--ignored"):
         name = normalize_git_path(line[3:])
         if not line.startswith(("?? ", "!! ")) or not name.endswith(".rej"):
             continue
         name = name[: -len(".rej")]
-        _run(top, "-c", f"core.hooksPath={os.devnull}", "checkout", "--", name)
+        git_bytes(top, "-c", f"core.hooksPath={os.devnull}", "checkout", "--", name)
         labels = ("-L", "before updating", "-L", "last update", "-L", "after updating")
-        _run(top, "merge-file", *labels, "--", name, str(old_copy / name), str(new_copy / name), check=False)
+        git_bytes(
+            top, "merge-file", *labels, "--", name, str(old_copy / name), str(new_copy / name), check=False
+        )
         Path(top, f"{name}.rej").unlink()
         markers = {b"<<<<<<< before updating", b">>>>>>> after updating"}
         if any(line.rstrip() in markers for line in Path(top, name).read_bytes().split(b"\n")):
@@ -396,62 +359,12 @@ def _apply(
 def _record_conflicts(top: Path, conflicted: list[str], old_copy: Path, new_copy: Path) -> None:
     """As Copier: each conflicted file unmerged in the index, with the project's, old and new versions."""
     entries = []
-    for line in _run(top, "ls-files", "--stage", "--", *conflicted):
+    for line in git_lines(top, "ls-files", "--stage", "--", *conflicted):
         meta, path = line.split("\t")
         mode, sha, _ = meta.split()
         entries += [f"0 {'0' * 40}\t{path}", f"{mode} {sha} 2\t{path}"]
         for stage, copy in ((1, old_copy), (3, new_copy)):
-            with suppress(subprocess.CalledProcessError):
-                blob = _run(top, "hash-object", "-w", "--", str(copy / normalize_git_path(path)))[0]
+            with suppress(GitError):  # the file is not in that version
+                blob = git_lines(top, "hash-object", "-w", "--", str(copy / normalize_git_path(path)))[0]
                 entries.append(f"{mode} {blob} {stage}\t{path}")
-    _run(top, "update-index", "--index-info", input="\n".join(entries).encode())
-
-
-class _Trees:
-    """Git trees of folders, written to a repository's object store through a temporary index."""
-
-    def __init__(self, git_dir: Path, scratch: Path) -> None:
-        self.git_dir, self.scratch, self.count = git_dir, scratch, 0
-
-    def of(self, folder: Path, force: list[str] = ()) -> str:  # type: ignore[assignment]
-        """The tree of everything ``git add`` takes in ``folder`` (its .gitignore files obeyed)."""
-        self.count += 1
-        env = {"GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(folder)}
-        env["GIT_INDEX_FILE"] = str(self.scratch / f"index-{self.count}")
-        _run(folder, "add", "--all", ".", env=env)
-        if force:
-            _run(folder, "add", "--force", "--", *force, env=env)
-        return _run(folder, "write-tree", env=env)[0]
-
-    def names(self, old: str, new: str, status: str = "", subdir: Path | None = None) -> list[str]:
-        """Paths that differ between two trees (only those of ``status``, only under ``subdir``)."""
-        args = ["diff-tree", "-r", "-z", "--name-only", *([f"--diff-filter={status}"] if status else [])]
-        limit = ["--", subdir.as_posix()] if subdir else []
-        listed = _run(self.scratch, *args, old, new, *limit, env={"GIT_DIR": str(self.git_dir)}, raw=True)
-        return [name.decode() for name in listed.split(b"\0") if name]
-
-    def diff(self, old: str, new: str, context_lines: int) -> bytes:
-        args = ("diff-tree", f"--unified={context_lines}", "--inter-hunk-context=-1", old, new)
-        return _run(self.scratch, *args, env={"GIT_DIR": str(self.git_dir)}, raw=True)
-
-
-def _run(
-    cwd: Path,
-    *args: str,
-    env: dict[str, str] | None = None,
-    input: bytes | None = None,
-    check: bool = True,
-    raw: bool = False,
-) -> Any:
-    """git, as Copier runs it: its output's lines (its bytes with ``raw``)."""
-    done = subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        input=input,
-        capture_output=True,
-        check=False,
-    )
-    if check and done.returncode != 0:
-        raise subprocess.CalledProcessError(done.returncode, ["git", *args], done.stdout, done.stderr)
-    return done.stdout if raw else done.stdout.decode().splitlines()
+    git_bytes(top, "update-index", "--index-info", input="\n".join(entries).encode())

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from naavre_scaffold.errors import GitError
 
 __all__ = [
+    "FolderTrees",
     "GitError",
     "git",
     "git_bytes",
+    "git_lines",
     "git_with_reason",
     "has_identity",
     "init_and_commit",
@@ -33,12 +37,60 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout.rstrip("\n")
 
 
-def git_bytes(cwd: Path, *args: str) -> bytes:
-    """Run ``git args`` in ``cwd`` and return its standard output as it is (file contents)."""
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
-    if done.returncode != 0:
+def git_bytes(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, input: bytes | None = None, check: bool = True
+) -> bytes:
+    """Run ``git args`` in ``cwd`` and return its standard output as it is (file contents).
+
+    ``env`` adds to the environment; ``input`` is the standard input; with
+    ``check=False`` a failure is not an error.
+    """
+    done = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        env={**os.environ, **env} if env else None,
+        input=input,
+        capture_output=True,
+        check=False,
+    )
+    if check and done.returncode != 0:
         raise GitError(f"git {args[0]} failed in {cwd}: {done.stderr.decode(errors='replace').strip()}")
     return done.stdout
+
+
+def git_lines(cwd: Path, *args: str, env: dict[str, str] | None = None) -> list[str]:
+    """The lines of ``git args``'s output, as they are (leading spaces kept)."""
+    return git_bytes(cwd, *args, env=env).decode().splitlines()
+
+
+class FolderTrees:
+    """Git trees of plain folders, written to a repository's objects through temporary index files."""
+
+    def __init__(self, git_dir: Path, scratch: Path) -> None:
+        self.git_dir, self.scratch, self.count = git_dir, scratch, 0
+
+    def of(self, folder: Path, force: Sequence[str] = ()) -> str:
+        """The tree of what ``git add`` takes in ``folder`` (its .gitignore files obeyed), plus ``force``."""
+        self.count += 1
+        env = {"GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(folder)}
+        env["GIT_INDEX_FILE"] = str(self.scratch / f"index-{self.count}")
+        git_bytes(folder, "add", "--all", ".", env=env)
+        if force:
+            git_bytes(folder, "add", "--force", "--", *force, env=env)
+        return git_lines(folder, "write-tree", env=env)[0]
+
+    def names(self, old: str, new: str, status: str = "", under: str | None = None) -> list[str]:
+        """Paths that differ between two trees (only those of ``status``, only ``under`` a folder)."""
+        args = ["diff-tree", "-r", "-z", "--name-only", *([f"--diff-filter={status}"] if status else [])]
+        listed = git_bytes(self.scratch, *args, old, new, *(["--", under] if under else []), env=self._env)
+        return [name.decode() for name in listed.split(b"\0") if name]
+
+    def diff(self, old: str, new: str, *options: str) -> bytes:
+        return git_bytes(self.scratch, "diff-tree", *options, old, new, env=self._env)
+
+    @property
+    def _env(self) -> dict[str, str]:
+        return {"GIT_DIR": str(self.git_dir)}
 
 
 def has_identity(cwd: Path) -> bool:

@@ -46,8 +46,8 @@ ADJACENT_LINE = "    if parts.scheme:\n"  # right above it
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """v1.0.0 and v2.0.0 of this checkout's template.
 
-    v2 changes service files, deletes one, and adds build/README.txt, which the service's
-    .gitignore ignores (Copier writes it all the same); it also changes flavor files.
+    v2 changes service files, deletes one, adds CONTRIBUTING.md and build/README.txt, which
+    the service's .gitignore ignores (Copier writes it all the same); it also changes flavor files.
     """
     repo = tmp_path_factory.mktemp("differential") / "template"
     copy_template(repo)
@@ -63,6 +63,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (project / ".dockerignore").write_text("".join(dockerignore[:-1]) + "*.log\n")
     (project / ".gitignore").write_text((project / ".gitignore").read_text() + "\n# Local notes\nnotes/\n")
     (project / "app/tests/test_health.py").unlink()
+    (project / "CONTRIBUTING.md").write_text("# Contributing\n\nOpen an issue first.\n")
     (project / "build").mkdir()
     (project / "build/README.txt").write_text("Build outputs land here; git ignores this folder.\n")
     # Forced: the template's own .gitignore (the one it renders) ignores build/ here too.
@@ -97,6 +98,13 @@ def _add_own_files(repo: Path) -> None:
     (repo / "app/routes/extra.py").write_text('"""An extra route of this service."""\n')
 
 
+def _add_what_the_new_version_adds(repo: Path) -> None:
+    (repo / "CONTRIBUTING.md").write_text("# How we work\n\nAsk in the team channel.\n")
+    (repo / "build").mkdir()
+    (repo / "build/README.txt").write_text("Our own notes on the build.\n")
+    git(repo, "add", "--force", "build/README.txt")  # the service's .gitignore ignores build/
+
+
 CASES: dict[str, Callable[[Path], None]] = {
     "untouched": lambda repo: None,
     "edit far from a template change": _replace(
@@ -115,6 +123,7 @@ CASES: dict[str, Callable[[Path], None]] = {
     "a project-owned file edited": _append("README.md", "\nMore about this service.\n"),
     "a project-owned file deleted": _delete("app/routes/me.py"),
     "exec bit set on a changed file": _make_executable(".flake8"),
+    "files added by both the project and the new version": _add_what_the_new_version_adds,
 }
 
 
@@ -123,6 +132,7 @@ CONFLICTING = {
     "edit within 3 lines of a template change",
     "edit on the line next to a template change",
     "conflict at the end of a file",
+    "files added by both the project and the new version",
 }
 
 
@@ -232,6 +242,7 @@ def test_check_lists_what_the_update_adds_modifies_and_removes(template: Path, t
 
     assert report.behind and report.drift == []
     assert dict(report.changes) == {
+        "CONTRIBUTING.md": "added",
         ".dockerignore": "modified",
         ".flake8": "modified",
         ".gitignore": "modified",

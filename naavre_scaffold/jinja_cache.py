@@ -1,0 +1,67 @@
+"""Compiled Jinja code shared between environments that compile alike.
+
+Copier builds a fresh Jinja environment for every render, and Jinja compiles
+every ``from_string`` again, so one template's sources are compiled thousands of
+times in a fleet update. ``share_compiled(env)`` makes ``env`` reuse code that
+an environment of the same shape compiled from the same source, for as long as
+``clear()`` is not called. Only code generation is shared: each environment
+keeps its own filters, globals and template cache at run time.
+"""
+
+from __future__ import annotations
+
+from types import CodeType
+from typing import Any
+
+from jinja2 import Environment
+
+_compiled: dict[tuple[Any, ...], CodeType | str] = {}
+
+
+def clear() -> None:
+    _compiled.clear()
+
+
+def share_compiled(env: Environment) -> None:
+    """Make ``env.compile`` reuse code compiled from the same source by an environment of the same shape."""
+    shape = (  # every setting that changes the code Jinja generates
+        type(env),
+        env.block_start_string,
+        env.block_end_string,
+        env.variable_start_string,
+        env.variable_end_string,
+        env.comment_start_string,
+        env.comment_end_string,
+        env.line_statement_prefix,
+        env.line_comment_prefix,
+        env.trim_blocks,
+        env.lstrip_blocks,
+        env.newline_sequence,
+        env.keep_trailing_newline,
+        env.optimized,
+        env.is_async,
+        repr(env.autoescape),
+        repr(env.finalize),
+        tuple(sorted(env.extensions)),
+        frozenset(env.filters),
+        frozenset(env.tests),
+    )
+
+    def compile(
+        source: Any,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> CodeType | str:
+        if not isinstance(source, str):  # an already parsed tree: nothing to key on
+            return Environment.compile(env, source, name, filename, raw, defer_init)
+        key = (shape, source, name, filename, raw, defer_init)
+        if key not in _compiled:
+            _compiled[key] = Environment.compile(env, source, name, filename, raw, defer_init)
+        else:
+            # Extensions reset per-template state while preprocessing (Copier's yield tag does).
+            env.preprocess(source, name, filename)
+        return _compiled[key]
+
+    env.compile = compile  # type: ignore[method-assign]

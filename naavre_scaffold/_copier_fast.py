@@ -38,7 +38,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 from filecmp import dircmp
@@ -55,7 +55,7 @@ from copier._types import JSONSerializable
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from naavre_scaffold import jinja_cache
+from naavre_scaffold import jinja_cache, template_source
 from naavre_scaffold.git import FolderTrees, GitError, git, git_bytes, git_lines
 
 # The Copier versions this module was tested with; pyproject.toml allows exactly these.
@@ -64,6 +64,7 @@ TESTED_COPIER = SpecifierSet(">=9.19.1,<9.20")
 _session: Path | None = None  # the scratch folder of the current session
 _process_folder: Path | None = None  # this process's folder in it
 _templates: dict[tuple[str, str | None, bool], Template] = {}
+_fetched: dict[str, Path] = {}  # template source -> the local repository it was fetched to
 
 
 def enabled(version: str | None = None) -> bool:
@@ -72,12 +73,14 @@ def enabled(version: str | None = None) -> bool:
 
 
 @contextmanager
-def session() -> Iterator[None]:
+def session(fetched: Mapping[str, Path] | None = None) -> Iterator[None]:
     """Share template checkouts and compiled code between the renders and updates inside.
 
-    Each process that renders inside (the caller, or worker processes forked
-    inside) keeps its temporary files, its template checkouts included, in a
-    folder of its own under the session's folder, which goes at the end.
+    ``fetched`` maps template sources (``_src_path``) to local repositories that
+    hold them: their versions are checked out from there. Each process that
+    renders inside (the caller, or worker processes forked inside) keeps its
+    temporary files, its template checkouts included, in a folder of its own
+    under the session's folder, which goes at the end.
     Outside a session, nothing is shared: ``run_update`` and ``run_copy`` are
     Copier's own.
     """
@@ -87,12 +90,14 @@ def session() -> Iterator[None]:
         return
     saved_tempdir = tempfile.tempdir
     _session = Path(tempfile.mkdtemp(prefix="naavre-session-"))
+    _fetched.update(fetched or {})
     try:
         yield
     finally:
         shutil.rmtree(_session, ignore_errors=True)
         tempfile.tempdir, _session = saved_tempdir, None
         _templates.clear()
+        _fetched.clear()
         jinja_cache.clear()
 
 
@@ -156,7 +161,37 @@ def _shared(template: Template | None) -> Template | None:
     if template is None:
         return None
     key = (template.url, template.ref, template.use_prereleases)
-    return _templates.setdefault(key, template)
+    if key not in _templates:
+        _templates[key] = template
+        _check_out(template)
+    return _templates[key]
+
+
+def _check_out(template: Template) -> None:
+    """Check a tagged or named version out of a local repository, as Copier's clone would.
+
+    Copier clones through a mirror of its own, a worktree and submodule steps (a
+    quarter of a second); a shared clone of the local repository at the same
+    commit has the same files, tags and index. HEAD (whose uncommitted changes
+    Copier includes), remote sources not fetched here and templates with
+    submodules are left to Copier.
+    """
+    if template.ref in (None, "HEAD"):
+        return
+    local = _fetched.get(template.url) or Path(template.url)
+    if template_source.is_remote(str(local)) or not local.is_dir():
+        return
+    folder = Path(tempfile.mkdtemp(prefix="naavre-template-"))
+    try:
+        git(folder, "clone", "--quiet", "--shared", "--no-checkout", str(local), ".")
+        git(folder, "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", template.ref)
+    except GitError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    if (folder / ".gitmodules").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    template.__dict__["local_abspath"] = folder.resolve()
 
 
 class _SharingWorker(Worker):

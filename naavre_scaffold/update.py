@@ -100,7 +100,10 @@ def update(
     if not work:
         return outcomes
     # The workers inherit both: the redirect to the mirrors, and the session's shared checkouts.
-    with _copier.environment(sources.redirect_env(list(mirrors.values()))), _copier_fast.session():
+    with (
+        _copier.environment(sources.redirect_env(list(mirrors.values()))),
+        _copier_fast.session({src: mirror.path for src, mirror in mirrors.items()}),
+    ):
         results, interrupted = workers.run_all(
             work,
             update_repository,

@@ -301,14 +301,16 @@ def _lean_update(worker: _SharingWorker) -> None:
             exclude=[*worker.template.exclude, *worker.exclude],
             ask=(),
         ) as old_worker:
+            old_worker.__dict__["_file_mode_matters"] = False  # a folder outside any repository
             old_worker.run_copy()
         project_tree = git_lines(top_path, "write-tree")[0]
         old_tree = trees.of(old_copy)
+        project_changes = trees.changes(old_tree, project_tree)
         # Files the project deleted stay deleted, unless they are the project's to (re)create.
         removed = [
             path
-            for path in trees.names(old_tree, project_tree, "D")
-            if not (top_path / path).exists() and not worker.match_skip(Path(path))
+            for status, path in project_changes
+            if status == "D" and not (top_path / path).exists() and not worker.match_skip(Path(path))
         ]
         with replace(worker, quiet=True) as current_worker:
             current_worker.run_copy()
@@ -335,25 +337,28 @@ def _lean_update(worker: _SharingWorker) -> None:
             vcs_ref=worker.resolved_vcs_ref,
             ask=(),
         ) as new_worker:
+            new_worker.__dict__["_file_mode_matters"] = False
             new_worker.run_copy()
         for path in removed:
             (new_copy / path).unlink(missing_ok=True)
         new_tree = trees.of(new_copy)
         # A file both the project and the new version add is diffed as a change of an empty
         # file, so that applying the diff keeps the project's content.
-        added_by_both = set(trees.names(old_tree, project_tree, "A")) & set(
-            trees.names(old_tree, new_tree, "A")
-        )
+        added_by_both = {path for status, path in project_changes if status == "A"} & {
+            path for status, path in trees.changes(old_tree, new_tree) if status == "A"
+        }
         if added_by_both:
             for path in sorted(added_by_both):
                 empty = old_copy / path
                 empty.parent.mkdir(parents=True, exist_ok=True)
                 empty.touch((top_path / path).stat().st_mode)
             old_tree = trees.of(old_copy, force=sorted(added_by_both))
+        # The project's files under its folder that the template leaves to it are not patched.
+        # (Copier lists them once the empty files are in; a file that then matches is not in the diff.)
         skipped = [
             escape_git_path(path)
-            for path in trees.names(old_tree, project_tree, under=subdir.as_posix())
-            if worker.match_skip(Path(path).relative_to(subdir))
+            for _, path in project_changes
+            if Path(path).is_relative_to(subdir) and worker.match_skip(Path(path).relative_to(subdir))
         ]
         diff = trees.diff(
             old_tree, project_tree, f"--unified={worker.context_lines}", "--inter-hunk-context=-1"

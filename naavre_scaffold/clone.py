@@ -89,7 +89,7 @@ def changed_by_the_project(clone: Path, paths: list[str], old_render: Path, rela
 def has_new_markers(clone: Path, path: str) -> bool:
     """Whether ``path`` has more conflict-marker lines than it had at HEAD."""
     file = clone / path
-    if not file.is_file():
+    if not file.is_file() or not _MARKER.search(file.read_bytes()):
         return False
     try:
         before = git_bytes(clone, "cat-file", "blob", f"HEAD:{path}")

@@ -79,11 +79,11 @@ class FolderTrees:
             git_bytes(folder, "add", "--force", "--", *force, env=env)
         return git_lines(folder, "write-tree", env=env)[0]
 
-    def names(self, old: str, new: str, status: str = "", under: str | None = None) -> list[str]:
-        """Paths that differ between two trees (only those of ``status``, only ``under`` a folder)."""
-        args = ["diff-tree", "-r", "-z", "--name-only", *([f"--diff-filter={status}"] if status else [])]
-        listed = git_bytes(self.scratch, *args, old, new, *(["--", under] if under else []), env=self._env)
-        return [name.decode() for name in listed.split(b"\0") if name]
+    def changes(self, old: str, new: str) -> list[tuple[str, str]]:
+        """(status letter, path) of every path that differs between two trees: A, D, M or T."""
+        listed = git_bytes(self.scratch, "diff-tree", "-r", "-z", "--name-status", old, new, env=self._env)
+        fields = listed.decode().split("\0")[:-1]
+        return list(zip(fields[::2], fields[1::2], strict=True))
 
     def diff(self, old: str, new: str, *options: str) -> bytes:
         return git_bytes(self.scratch, "diff-tree", *options, old, new, env=self._env)

@@ -59,8 +59,10 @@ def repository_lock(root: Path) -> Iterator[None]:
 
 def refusal_reason(root: Path, subprojects: list[Subproject]) -> str | None:
     """Why ``root`` must not be updated now (an operation in progress, uncommitted changes), or None."""
-    for name, operation in IN_PROGRESS.items():
-        if (root / git(root, "rev-parse", "--git-path", name)).exists():
+    asked = [arg for name in IN_PROGRESS for arg in ("--git-path", name)]
+    paths = git(root, "rev-parse", *asked).splitlines()
+    for path, operation in zip(paths, IN_PROGRESS.values(), strict=True):
+        if (root / path).exists():
             return f"{operation} is in progress: finish or abort it first"
     dirty = git(root, "status", "--porcelain", "-z", "--untracked-files=all").split("\0")[:-1]
     if not dirty:

@@ -197,7 +197,7 @@ def _update_repository(job: _Job) -> list[Outcome]:
     _copier_fast.process_folder()  # in a session, this process's temporary files go to its folder
     with tempfile.TemporaryDirectory(prefix="naavre-update-") as tmp:
         # A Copier cache of its own: two processes sharing one see each other's
-        # half-made checkouts; inside the job's folder, it goes when the job does.
+        # half-made checkouts. The process's, in a session; else the job's.
         os.environ["COPIER_CACHE_DIR"] = str(_copier_fast.copier_cache(Path(tmp) / "copier-cache"))
         clone = Path(tmp) / "clone"
         git(Path(tmp), "clone", "--quiet", "--shared", "--no-checkout", str(root), str(clone))

@@ -89,13 +89,16 @@ def changed_by_the_project(clone: Path, paths: list[str], old_render: Path, rela
 def has_new_markers(clone: Path, path: str) -> bool:
     """Whether ``path`` has more conflict-marker lines than it had at HEAD."""
     file = clone / path
-    if not file.is_file() or not _MARKER.search(file.read_bytes()):
+    if not file.is_file():
+        return False
+    markers = len(_MARKER.findall(file.read_bytes()))
+    if not markers:  # none now: there cannot be more than at HEAD, so HEAD need not be read
         return False
     try:
         before = git_bytes(clone, "cat-file", "blob", f"HEAD:{path}")
     except GitError:  # a new file
         before = b""
-    return len(_MARKER.findall(file.read_bytes())) > len(_MARKER.findall(before))
+    return markers > len(_MARKER.findall(before))
 
 
 def only_commit_changed(clone: Path, answers_file: str) -> bool:

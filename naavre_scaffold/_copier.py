@@ -10,6 +10,8 @@ a test in ``tests/test_templates.py`` fails loudly if one of them moves.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import tempfile
@@ -47,7 +49,8 @@ def load_settings(root: Path) -> dict[str, Any]:
 
 def latest_tag(url: str) -> str:
     """The tag Copier renders by default: the newest by PEP 440, pre-releases left out; else HEAD."""
-    return get_latest_tag(url)
+    with contextlib.redirect_stderr(io.StringIO()):  # Copier's "no tags, using HEAD" warning
+        return get_latest_tag(url)
 
 
 def usage_error_from(error: ValueError) -> UsageError | None:

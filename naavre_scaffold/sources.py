@@ -14,8 +14,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.version import InvalidVersion, Version
-
+from naavre_scaffold import _copier
 from naavre_scaffold.git import GitError, git
 from naavre_scaffold.template_source import cache_dir
 
@@ -28,16 +27,9 @@ class Mirror:
     path: Path
 
     def newest_tag(self) -> str | None:
-        """The newest release tag by PEP 440, as Copier picks it (pre-releases left out)."""
-        versions: list[tuple[Version, str]] = []
-        for tag in git(self.path, "tag", "--list").split():
-            try:
-                version = Version(tag)
-            except InvalidVersion:
-                continue
-            if not version.is_prerelease:
-                versions.append((version, tag))
-        return max(versions)[1] if versions else None
+        """The tag Copier updates to by default (its own choice: PEP 440, pre-releases left out)."""
+        tag = _copier.latest_tag(str(self.path))
+        return None if tag == "HEAD" else tag
 
     def has_ref(self, ref: str) -> bool:
         try:

@@ -160,7 +160,8 @@ def _shared(template: Template | None) -> Template | None:
     """The session's Template for the same (url, ref), checked out at most once."""
     if template is None:
         return None
-    key = (template.url, template.ref, template.use_prereleases)
+    # A relative path means the template beside the repository being updated: key on where it is.
+    key = (template_source.location(template.url, Path.cwd()), template.ref, template.use_prereleases)
     if key not in _templates:
         _templates[key] = template
         _check_out(template)
@@ -178,7 +179,7 @@ def _check_out(template: Template) -> None:
     """
     if template.ref in (None, "HEAD"):
         return
-    local = _fetched.get(template.url) or Path(template.url)
+    local = _fetched.get(template_source.location(template.url, Path.cwd())) or Path(template.url)
     if template_source.is_remote(str(local)) or not local.is_dir():
         return
     folder = Path(tempfile.mkdtemp(prefix="naavre-template-"))
@@ -280,15 +281,16 @@ def _lean_update(worker: _SharingWorker) -> None:
     ``git apply`` and the merges are the same git commands with the same inputs.
     Migrations, ``conflict: rej`` and ``skip_answered: false`` take Copier's path.
     """
-    top, git_dir = git_lines(
-        worker.subproject.local_abspath, "rev-parse", "--show-toplevel", "--absolute-git-dir"
+    top, objects = git_lines(
+        worker.subproject.local_abspath, "rev-parse", "--show-toplevel", "--git-path", "objects"
     )
     top_path = Path(top)
     subdir = worker.subproject.local_abspath.relative_to(top_path)
     with tempfile.TemporaryDirectory(prefix="naavre-update-copies-") as scratch:
         old_copy, new_copy = Path(scratch, "old"), Path(scratch, "new")
         old_copy.mkdir(), new_copy.mkdir()
-        trees = FolderTrees(Path(git_dir), Path(scratch))
+        # As Copier's throw-away repositories: git's defaults, not the project's settings and attributes.
+        trees = FolderTrees((worker.subproject.local_abspath / objects).resolve(), Path(scratch))
         with replace(
             worker,
             dst_path=old_copy / subdir,
@@ -360,8 +362,13 @@ def _lean_update(worker: _SharingWorker) -> None:
             for _, path in project_changes
             if Path(path).is_relative_to(subdir) and worker.match_skip(Path(path).relative_to(subdir))
         ]
+        # Read with the old copy's attributes, as Copier's diff in its old copy reads them.
         diff = trees.diff(
-            old_tree, project_tree, f"--unified={worker.context_lines}", "--inter-hunk-context=-1"
+            old_tree,
+            project_tree,
+            f"--unified={worker.context_lines}",
+            "--inter-hunk-context=-1",
+            attributes_of=old_copy,
         )
         compared = dircmp(old_copy, new_copy)
         _apply(worker, top_path, subdir, diff, skipped, old_copy, new_copy)

@@ -247,7 +247,7 @@ def _check_one(
     try:
         if sub.error:
             raise _CannotCheck(sub.error, REPOSITORY_PROBLEM)
-        mirror = _mirror(sub.answers["_src_path"], mirrors, unreachable)
+        mirror = _mirror(sub.template_location, mirrors, unreachable)
         if vcs_ref and not mirror.has_ref(vcs_ref):
             raise UsageError("--vcs-ref", f"the template {mirror.src_path} has no ref {vcs_ref}")
         return check_subproject(sub, mirror, vcs_ref)

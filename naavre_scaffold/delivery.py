@@ -1,9 +1,9 @@
 """How a clean update leaves its private clone: into the working tree, or as a branch (pushed, in a PR).
 
-Into the working tree: one ``git apply``, which checks every file before it
-writes one, but can still stop half-way when a write fails (a folder where a
-file must go, a full disk). So every target is saved first and put back on any
-failure: the repository ends updated or exactly as it was.
+Into the working tree: the bytes Copier wrote in the clone, copied as they are
+(not through git, whose attributes would convert them), and the index entries
+Copier changed. Every target is saved first and put back on any failure: the
+repository ends updated or exactly as it was.
 
 As a branch ``template-update/<version>``: a rerun converges. A branch that
 already holds the same files is reused, one made by an earlier run (our commit
@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 from naavre_scaffold import github, sources
+from naavre_scaffold.clone import Replica, copy_paths
 from naavre_scaffold.errors import GitError, GitHubError
 from naavre_scaffold.git import FALLBACK_IDENTITY, git, git_bytes, git_with_reason
 from naavre_scaffold.outcome import Options, Outcome, Verdict
@@ -27,51 +28,62 @@ TITLE = "Update the naavre-scaffold template"
 
 
 def deliver(
-    clone: Path,
-    root: Path,
+    replica: Replica,
     outcomes: list[Outcome],
+    writes: dict[str, list[str]],
     ignored: dict[str, list[str]],
     options: Options,
     mirrors: dict[str, sources.Mirror],
 ) -> None:
     """Bring the clone's clean result into the repository, as ``options`` say; record it in ``outcomes``.
 
-    ``ignored`` holds, per outcome path, the new template files the repository's
-    ``.gitignore`` matches: they are delivered too (force-added), and said so.
+    The working tree gets the bytes Copier wrote in the clone, and the index the
+    entries Copier changed there (unmerged ones, exec bits where git ignores file
+    modes), as ``copier update`` leaves them. ``writes`` holds, per outcome path,
+    the paths to bring; ``ignored`` those of them that the repository's ignore
+    rules match: they reach the working tree, and are never committed.
     """
     updated = [o for o in outcomes if o.verdict == Verdict.UPDATED]
     kept = options.keep_conflicts and any(o.verdict == Verdict.CONFLICT for o in outcomes)
     if not updated and not kept:
         return
-    git(clone, "add", "--all")
-    if forced := [path for files in ignored.values() for path in files]:
-        git(clone, "add", "--force", "--", *forced)
+    clone, root = replica.path, replica.root
+    paths = sorted({path for files in writes.values() for path in files})
+    loose = sorted({path for files in ignored.values() for path in files})
+    tracked = [path for path in paths if path not in loose]
     try:
         if options.dry_run:
+            _stage(clone, tracked)
+            _stage(clone, loose, "--force")
             for outcome in updated:
                 outcome.patch = _patch(clone, outcome, outcomes)
                 outcome.message = "dry run: nothing was written; the patch shows what would change"
-                outcome.message += _ignored_note(ignored.get(outcome.path), "would arrive")
+                outcome.message += _ignored_note(ignored.get(outcome.path), "would arrive uncommitted")
         elif options.commit and not kept:
-            _commit_branch(clone, root, updated, ignored, options, mirrors)
+            _stage(clone, tracked)
+            _commit_branch(clone, root, updated, options, mirrors)
+            write_atomically(replica, loose, [])
+            for outcome in updated:
+                outcome.message += _ignored_note(ignored.get(outcome.path), "written to the working tree")
         else:
-            patch = clone.parent / "update.patch"
-            diff = ("diff", "--cached", "--binary", "--no-renames")
-            git(clone, *diff, f"--output={patch}", "HEAD")
-            paths = git(clone, *diff, "--name-only", "-z", "HEAD").split("\0")
-            apply_atomically(root, patch, [path for path in paths if path])
+            write_atomically(replica, paths, paths)
             for outcome in updated:
                 outcome.message = "changes left uncommitted in the working tree"
-                outcome.message += _ignored_note(ignored.get(outcome.path), "add with git add --force")
-    except (GitError, GitHubError) as error:
+                outcome.message += _ignored_note(ignored.get(outcome.path), "left there, uncommitted")
+    except (GitError, GitHubError, OSError) as error:
         for outcome in updated:
             outcome.verdict, outcome.message = Verdict.FAILED, str(error)
+
+
+def _stage(clone: Path, paths: list[str], *options: str) -> None:
+    if paths:
+        git(clone, "add", "--all", *options, "--", *(f":(literal){path}" for path in paths))
 
 
 def _ignored_note(files: list[str] | None, what: str) -> str:
     if not files:
         return ""
-    return f"; new file(s) that this repository's .gitignore ignores ({what}): {', '.join(files)}"
+    return f"; file(s) that this repository's ignore rules match, not committed ({what}): {', '.join(files)}"
 
 
 def _patch(clone: Path, outcome: Outcome, outcomes: list[Outcome]) -> str:
@@ -90,7 +102,6 @@ def _commit_branch(
     clone: Path,
     root: Path,
     updated: list[Outcome],
-    ignored: dict[str, list[str]],
     options: Options,
     mirrors: dict[str, sources.Mirror],
 ) -> None:
@@ -106,7 +117,7 @@ def _commit_branch(
     done = f"committed on branch {branch}" if created else f"branch {branch} already holds this update"
     for outcome in updated:
         outcome.branch = branch
-        outcome.message = done + _ignored_note(ignored.get(outcome.path), "committed all the same")
+        outcome.message = done
     if not options.push:
         return
     try:
@@ -141,8 +152,13 @@ def description(updated: list[Outcome], mirrors: dict[str, sources.Mirror]) -> s
     return "\n".join(lines)
 
 
-def apply_atomically(root: Path, patch: Path, paths: list[str]) -> None:
-    """``git apply`` the patch to ``root``'s working tree; on any failure put every path back."""
+def write_atomically(replica: Replica, paths: list[str], indexed: list[str]) -> None:
+    """Give ``paths`` in the repository the clone's content, and ``indexed`` its index entries.
+
+    Every target is saved first and put back on any failure (a folder where a file
+    must go, a full disk): the repository ends updated or exactly as it was.
+    """
+    root = replica.root
     saved = {path: _save(root / path) for path in paths}
     folders = {
         parent for path in paths for parent in (root / path).parents if parent.is_relative_to(root)
@@ -153,17 +169,40 @@ def apply_atomically(root: Path, patch: Path, paths: list[str]) -> None:
         reverse=True,
     )
     try:
-        git(root, "apply", "--binary", "--whitespace=nowarn", str(patch))
+        copy_paths(replica.path, root, paths)
+        _copy_index_entries(replica, indexed)
     except BaseException as error:
         for path, before in saved.items():
             _put_back(root / path, before)
-        for folder in made:  # deepest first; only the folders this apply made
+        for folder in made:  # deepest first; only the folders this write made
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
-        if isinstance(error, GitError):
+        if isinstance(error, (GitError, OSError)):
             message = f"writing the update failed, so the repository was put back as it was: {error}"
             raise GitError(message) from None
         raise
+
+
+def _copy_index_entries(replica: Replica, paths: list[str]) -> None:
+    """The clone's index entries of ``paths`` where they differ from the repository's (same object store)."""
+    if not paths:
+        return
+    ours, theirs = _index(replica.path, paths), _index(replica.root, paths)
+    lines = []
+    for path in sorted(set(ours) | set(theirs)):
+        if ours.get(path) != theirs.get(path):
+            lines += [f"0 {'0' * 40}\t{path}", *ours.get(path, [])]
+    if lines:
+        git_bytes(replica.root, "update-index", "--index-info", input="\n".join(lines).encode() + b"\n")
+
+
+def _index(repo: Path, paths: list[str]) -> dict[str, list[str]]:
+    """Index entries (``mode sha stage\tpath``) by path, of the given paths."""
+    entries: dict[str, list[str]] = {}
+    listed = git_bytes(repo, "ls-files", "--stage", "-z", "--", *(f":(literal){p}" for p in paths))
+    for entry in filter(None, listed.decode().split("\0")):
+        entries.setdefault(entry.split("\t", 1)[1], []).append(entry)
+    return entries
 
 
 def _save(path: Path) -> tuple[str, bytes | str, int] | None:

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from naavre_scaffold.git import GitError, git
+from naavre_scaffold.template_source import location
 from naavre_scaffold.templates import TEMPLATES
 
 ANSWERS_PATTERN = ".copier-answers*.yml"
@@ -33,6 +34,11 @@ class Subproject:
     @property
     def folder(self) -> Path:
         return self.answers_path.parent
+
+    @property
+    def template_location(self) -> str:
+        """The template's ``_src_path``; a relative one is taken from this folder, as Copier takes it."""
+        return location(self.answers["_src_path"], self.folder)
 
     def project_owned(self) -> list[str]:
         """Extra patterns this subproject owns, from ``.naavre-scaffold.yml`` beside its answers."""

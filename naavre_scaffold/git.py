@@ -64,16 +64,26 @@ def git_lines(cwd: Path, *args: str, env: dict[str, str] | None = None) -> list[
 
 
 class FolderTrees:
-    """Git trees of plain folders, written to a repository's objects through temporary index files."""
+    """Git trees of plain folders, in a throw-away repository that borrows another's objects.
 
-    def __init__(self, git_dir: Path, scratch: Path) -> None:
-        self.git_dir, self.scratch, self.count = git_dir, scratch, 0
+    Like the throw-away repositories Copier commits its old and new copies to:
+    git's own defaults and each folder's ``.gitignore`` and ``.gitattributes``
+    apply, never the borrowing repository's settings, ``info/`` files or
+    attributes. Each folder is added through a temporary index file; the trees
+    are written where the borrowed repository's objects are found too.
+    """
+
+    def __init__(self, objects: Path, scratch: Path) -> None:
+        self.scratch, self.git_dir, self.count = scratch, scratch / "trees.git", 0
+        self._indexes: dict[Path, Path] = {}
+        git(scratch, "init", "--quiet", "--bare", str(self.git_dir))
+        (self.git_dir / "objects" / "info" / "alternates").write_text(f"{objects}\n")
 
     def of(self, folder: Path, force: Sequence[str] = ()) -> str:
         """The tree of what ``git add`` takes in ``folder`` (its .gitignore files obeyed), plus ``force``."""
         self.count += 1
-        env = {"GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(folder)}
-        env["GIT_INDEX_FILE"] = str(self.scratch / f"index-{self.count}")
+        index = self._indexes[folder] = self.scratch / f"index-{self.count}"
+        env = {"GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(folder), "GIT_INDEX_FILE": str(index)}
         git_bytes(folder, "add", "--all", ".", env=env)
         if force:
             git_bytes(folder, "add", "--force", "--", *force, env=env)
@@ -85,8 +95,14 @@ class FolderTrees:
         fields = listed.decode().split("\0")[:-1]
         return list(zip(fields[::2], fields[1::2], strict=True))
 
-    def diff(self, old: str, new: str, *options: str) -> bytes:
-        return git_bytes(self.scratch, "diff-tree", *options, old, new, env=self._env)
+    def diff(self, old: str, new: str, *options: str, attributes_of: Path) -> bytes:
+        """The diff of two trees, read with the ``.gitattributes`` of the folder ``attributes_of``."""
+        env = {
+            **self._env,
+            "GIT_WORK_TREE": str(attributes_of),
+            "GIT_INDEX_FILE": str(self._indexes[attributes_of]),
+        }
+        return git_bytes(attributes_of, "diff-tree", *options, old, new, env=env)
 
     @property
     def _env(self) -> dict[str, str]:

@@ -149,6 +149,14 @@ def is_remote(spec: str) -> bool:
     return spec.startswith(_REMOTE_PREFIXES)
 
 
+def location(src_path: str, base: Path) -> str:
+    """Where a recorded ``_src_path`` points: a relative local path is taken from ``base``, as Copier
+    takes it from the folder it runs in; URLs and absolute paths are kept as written."""
+    if is_remote(src_path) or Path(src_path).expanduser().is_absolute():
+        return src_path
+    return str((base / src_path).resolve())
+
+
 def _describe(repo: Path, ref: str) -> str:
     try:
         return git(repo, "describe", "--tags", "--always", ref)

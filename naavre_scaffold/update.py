@@ -8,20 +8,15 @@ leaves the repository exactly as it was, and so does a run killed half-way.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from naavre_scaffold import _copier, _copier_fast, github, sources, workers
-from naavre_scaffold.clone import (
-    changed_by_the_project,
-    changed_paths,
-    has_new_markers,
-    only_commit_changed,
-    restore,
-)
+from naavre_scaffold import _copier, _copier_fast, clone, github, sources, workers
+from naavre_scaffold.clone import Replica, changed_by_the_project, has_new_markers, is_binary, same
 from naavre_scaffold.delivery import BRANCH_PREFIX, deliver
 from naavre_scaffold.discovery import Subproject, find_subprojects, git_root
 from naavre_scaffold.errors import GitError, Interrupted, UsageError, one_line
@@ -156,7 +151,7 @@ def _fetch_sources(
     mirrors: dict[str, sources.Mirror] = {}
     targets: dict[str, str] = {}
     source_errors: dict[str, str] = {}
-    for src in sorted({s.answers["_src_path"] for subs in grouped.values() for s in subs if not s.error}):
+    for src in sorted({s.template_location for subs in grouped.values() for s in subs if not s.error}):
         try:
             mirror = mirrors[src] = sources.fetch(src)
         except GitError as error:
@@ -199,96 +194,181 @@ def _update_repository(job: _Job) -> list[Outcome]:
         # A Copier cache of its own: two processes sharing one see each other's
         # half-made checkouts. The process's, in a session; else the job's.
         os.environ["COPIER_CACHE_DIR"] = str(_copier_fast.copier_cache(Path(tmp) / "copier-cache"))
-        clone = Path(tmp) / "clone"
-        git(Path(tmp), "clone", "--quiet", "--shared", "--no-checkout", str(root), str(clone))
-        git(clone, "checkout", "--quiet", "--detach", head)
-        done = [_update_subproject(clone, root, sub, job, Path(tmp)) for sub in job.subprojects]
-        outcomes = [outcome for outcome, _ in done]
+        replica = clone.make(root, head, Path(tmp) / "clone")
+        results: list[_Result] = []
+        claimed: set[str] = set()
+        for number, sub in enumerate(job.subprojects):
+            results.append(_update_subproject(replica, sub, job, Path(tmp) / f"old-render-{number}", claimed))
+            claimed.update(results[-1].writes)
+        outcomes = [result.outcome for result in results]
         if workers.stopping():  # interrupted, or the parent is gone: roll back, nothing has reached the repo
             return _rows(job.subprojects, Verdict.SKIPPED, "stopped before delivery: the run was interrupted")
         deliver(
-            clone, root, outcomes, {o.path: files for o, files in done if files}, job.options, job.mirrors
+            replica,
+            outcomes,
+            {r.outcome.path: r.writes for r in results if r.writes},
+            {r.outcome.path: r.ignored for r in results if r.ignored},
+            job.options,
+            job.mirrors,
         )
+    for result in results:
+        if result.kept and result.outcome.verdict in (Verdict.UPDATED, Verdict.CONFLICT):
+            result.outcome.message += (
+                "; kept as they are, changed here and not the template's to overwrite "
+                f"(ignored by git): {', '.join(result.kept)}"
+            )
     return outcomes
 
 
+@dataclass
+class _Result:
+    """One subproject's update in the clone: its outcome and what to bring to the repository."""
+
+    outcome: Outcome
+    writes: list[str] = field(default_factory=list)  # paths to bring from the clone
+    ignored: list[str] = field(default_factory=list)  # those of them the repository's ignore rules match
+    kept: list[str] = field(default_factory=list)  # ignored files of the person's that Copier would overwrite
+
+
+class _OldRender:
+    """The template at a subproject's recorded version, rendered with its answers when first needed."""
+
+    def __init__(self, mirror: sources.Mirror, sub: Subproject, into: Path) -> None:
+        self.mirror, self.sub, self.into, self.done = mirror, sub, into, False
+
+    @property
+    def path(self) -> Path:
+        if not self.done:
+            _copier_fast.run_copy(
+                str(self.mirror.path),
+                self.into,
+                data={k: v for k, v in self.sub.answers.items() if not k.startswith("_")},
+                vcs_ref=self.sub.answers["_commit"],
+                defaults=True,
+                quiet=True,
+            )
+            self.done = True
+        return self.into
+
+
 def _update_subproject(
-    clone: Path, root: Path, sub: Subproject, job: _Job, scratch: Path
-) -> tuple[Outcome, list[str]]:
-    """Run copier update for one subproject in the clone; its outcome, and the ignored files it adds."""
+    replica: Replica, sub: Subproject, job: _Job, scratch: Path, claimed: set[str]
+) -> _Result:
+    """Run copier update for one subproject in the clone, and read what it did there."""
     outcome = Outcome(
         _label(sub.folder), Verdict.FAILED, sub.answers.get("_commit"), source=sub.answers.get("_src_path")
     )
+    result = _Result(outcome)
     if sub.error:
         outcome.message = sub.error
-        return outcome, []
-    src = sub.answers["_src_path"]
+        return result
+    src = sub.template_location
     if src in job.source_errors:
         outcome.message = job.source_errors[src]
-        return outcome, []
+        return result
     target = job.targets[src]
     outcome.to_version = target
     if outcome.from_version == target:
         outcome.verdict, outcome.message = Verdict.UP_TO_DATE, f"already on {target}"
-        return outcome, []
-    relative = sub.folder.relative_to(root)
+        return result
+    relative = sub.folder.relative_to(job.root)
     outcome.folder = relative.as_posix()
+    old = _OldRender(job.mirrors[src], sub, scratch)
     try:
-        _copier_fast.run_update(
-            clone / relative,
-            answers_file=sub.answers_path.name,
-            vcs_ref=target,
-            defaults=True,
-            overwrite=True,
-            skip_answered=True,
-            quiet=True,
-            skip_if_exists=sub.project_owned(),
-        )
-        changes = changed_paths(clone, relative)
+        # Copier finds a relative _src_path from the current folder: the repository's, as when run there.
+        with contextlib.chdir(sub.folder):
+            _copier_fast.run_update(
+                replica.path / relative,
+                answers_file=sub.answers_path.name,
+                vcs_ref=target,
+                defaults=True,
+                overwrite=True,
+                skip_answered=True,
+                quiet=True,
+                skip_if_exists=sub.project_owned(),
+            )
+        found = clone.changes(replica, relative, claimed)
+        tracked_deleted = [path for path in found.deleted if path in replica.tracked]
         # Copier deletes a file the new template drops even when the project
         # changed it; that would lose a person's work, so it is a conflict.
-        lost = changes.deleted and changed_by_the_project(
-            clone, changes.deleted, _render_old(job.mirrors[src], sub, scratch / "old-render"), relative
-        )
+        lost = tracked_deleted and changed_by_the_project(replica, tracked_deleted, old.path, relative)
+        both_changed = _keep_binary_files(replica, found.changed, found.deleted, old, relative)
+        result.kept = _keep_ignored_files(replica, found.ignored, old, relative)
     except Exception as error:
-        restore(clone, relative)
+        clone.restore(replica, relative)
         outcome.message = f"copier update failed: {one_line(str(error) or error.__class__.__name__)}"
-        return outcome, []
+        return result
     conflicts = sorted(
-        set(changes.unmerged)
-        | {f for f in changes.changed if f.endswith(".rej") or has_new_markers(clone, f)}
+        set(found.unmerged)
+        | {f for f in found.changed if f.endswith(".rej") or has_new_markers(replica, f)}
+        | set(both_changed)
     )
-    answers_file = (relative / sub.answers_path.name).as_posix()
+    writes = [
+        path
+        for path in found.changed
+        if path not in result.kept and not same(replica.path / path, replica.root / path)
+    ]
     if conflicts or lost:
         outcome.verdict, outcome.files = Verdict.CONFLICT, sorted({*conflicts, *(lost or [])})
         parts = [f"the new template deletes {', '.join(lost)}, which this repository changed"] if lost else []
+        if both_changed:
+            parts.append(f"the new template changes {', '.join(both_changed)}, which this repository changed")
         if not job.options.keep_conflicts:
-            restore(clone, relative)
+            clone.restore(replica, relative)
             parts.append("left untouched; rerun on this repository alone with --keep-conflicts to resolve")
-        if job.options.keep_conflicts and lost:
-            git(clone, "checkout", "--quiet", "HEAD", "--", *lost)
-            parts.append("your version is kept for you to delete or keep")
-        if job.options.keep_conflicts and conflicts:
+            outcome.message = "; ".join(parts)
+            return result
+        if lost:
+            clone.put_back(replica, lost)
+            writes = [path for path in writes if path not in lost]
+        if lost or both_changed:
+            parts.append("your version is kept for you to keep or replace")
+        if conflicts:
             parts.append("conflict markers left in the working tree for you to resolve")
         outcome.message = "; ".join(parts)
-        # Kept, the rest of the update arrives as Copier leaves it: new ignored files included.
-        return outcome, changes.ignored if job.options.keep_conflicts else []
-    if changes.changed == [answers_file] and only_commit_changed(clone, answers_file):
-        restore(clone, relative)
+    elif writes:
+        outcome.verdict, outcome.files = Verdict.UPDATED, writes
+    else:
         outcome.verdict, outcome.message = Verdict.UP_TO_DATE, f"{target} changes nothing here"
-        return outcome, []
-    outcome.verdict, outcome.files = Verdict.UPDATED, changes.changed
-    return outcome, changes.ignored
+        return result
+    result.writes, result.ignored = writes, [path for path in writes if path in found.ignored]
+    return result
 
 
-def _render_old(mirror: sources.Mirror, sub: Subproject, into: Path) -> Path:
-    """The template at the subproject's recorded version, rendered with its answers."""
-    _copier_fast.run_copy(
-        str(mirror.path),
-        into,
-        data={k: v for k, v in sub.answers.items() if not k.startswith("_")},
-        vcs_ref=sub.answers["_commit"],
-        defaults=True,
-        quiet=True,
-    )
-    return into
+def _keep_binary_files(
+    replica: Replica, changed: list[str], deleted: list[str], old: _OldRender, relative: Path
+) -> list[str]:
+    """Put back the binary files the project changed, which Copier replaces; those the template changed too.
+
+    Copier's diff cannot carry a change to a binary file, so it leaves the new
+    template's version in its place, even when the template did not change it.
+    """
+    binary = [
+        path
+        for path in changed
+        if path in replica.tracked
+        and path not in deleted
+        and is_binary(replica.root / path, replica.path / path)
+    ]
+    if not binary:
+        return []
+    ours = changed_by_the_project(replica, binary, old.path, relative)
+    theirs = [
+        path for path in ours if not same(old.path / Path(path).relative_to(relative), replica.path / path)
+    ]
+    clone.put_back(replica, ours)
+    return theirs
+
+
+def _keep_ignored_files(replica: Replica, ignored: list[str], old: _OldRender, relative: Path) -> list[str]:
+    """Put back the repository's ignored files that Copier overwrites or removes, if a person changed them.
+
+    Such files (a ``.env``) are not in git: Copier's overwrite would lose them
+    for good. Those still as the recorded version rendered them take Copier's result.
+    """
+    present = [path for path in ignored if os.path.lexists(replica.root / path)]
+    if not present:
+        return []
+    kept = changed_by_the_project(replica, present, old.path, relative)
+    clone.put_back(replica, kept)
+    return kept

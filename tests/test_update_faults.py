@@ -47,16 +47,18 @@ def _only(outcomes):
 
 
 def test_a_failed_write_puts_every_file_back(template: Path, tmp_path: Path) -> None:
-    # As root no permission stops a write, but a file where the patch needs a folder does:
-    # `git apply` checks the old contents, writes a.txt, then cannot create zz/new.txt.
-    repo = make_repo(template, tmp_path / "repo", "v1.0.0", {".gitignore": "zz\n"})
-    (repo / "zz").write_text("an ignored file, in the way\n")
+    # As root no permission stops a write, but a folder where a file must go does. The folder is
+    # ignored, so the private clone does not have it: the write into the repository fails after
+    # a.txt and b.txt were written, and both are put back.
+    repo = make_repo(template, tmp_path / "repo", "v1.0.0", {".gitignore": "zz/new.txt/\n"})
+    (repo / "zz/new.txt").mkdir(parents=True)
+    (repo / "zz/new.txt/ours.txt").write_text("an ignored folder, in the way\n")
     before = snapshot(repo)
 
     outcome = _only(update([repo], Options()))
 
     assert outcome.verdict == Verdict.FAILED
-    assert "put back as it was" in outcome.message and "zz/new.txt" in outcome.message
+    assert "put back as it was" in outcome.message and "zz/new.txt: a folder is in the way" in outcome.message
     assert snapshot(repo) == before
 
 
@@ -68,18 +70,21 @@ def test_a_new_file_the_repository_ignores_still_arrives(template: Path, tmp_pat
     assert outcome.verdict == Verdict.UPDATED
     assert ".env.example" in outcome.files
     assert (repo / ".env.example").read_text() == "TOKEN=\n"
-    assert "ignores (add with git add --force): .env.example" in outcome.message
+    assert "ignore rules match, not committed (left there, uncommitted): .env.example" in outcome.message
     assert "GIT_CONFIG_COUNT" not in os.environ  # the mirror redirect was for the workers only
 
 
-def test_a_new_ignored_file_is_committed_on_the_branch(template: Path, tmp_path: Path) -> None:
+def test_a_new_ignored_file_reaches_the_working_tree_not_the_branch(template: Path, tmp_path: Path) -> None:
+    """As ``copier update`` leaves it: written, never committed (it may be a secret's place)."""
     repo = make_repo(template, tmp_path / "repo", "v1.0.0", {".gitignore": ".env.*\n"})
 
     outcome = _only(update([repo], Options(commit=True)))
 
     assert (outcome.verdict, outcome.branch) == (Verdict.UPDATED, BRANCH)
-    assert git(repo, "show", f"{BRANCH}:.env.example") == "TOKEN="
-    assert "committed all the same" in outcome.message
+    assert ".env.example" not in git(repo, "ls-tree", "-r", "--name-only", BRANCH)
+    assert (repo / ".env.example").read_text() == "TOKEN=\n"
+    assert "not committed (written to the working tree): .env.example" in outcome.message
+    assert git(repo, "status", "--porcelain") == ""  # ignored, so the checkout stays clean
 
 
 def test_deleting_a_file_the_project_changed_is_a_conflict(template: Path, tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ repeats all of it per repository. Inside a ``session()``, ``run_update`` and
   every environment setting that shapes the code;
 - the answers are merged once per rendered tree, ``core.fileMode`` read once;
 - the update step (``_lean_update``) follows Copier's ``_apply_update`` step
-  for step, but builds the old and new copies' trees in a temporary index of
-  the repository instead of two repositories with commits; the diff, the
+  for step, but builds the old and new copies' trees through temporary index
+  files of one bare repository instead of two repositories with commits; the diff, the
   ``git apply --reject`` and the 3-way merges are Copier's commands with the
   same inputs.
 
@@ -276,9 +276,11 @@ def _lean_update(worker: _SharingWorker) -> None:
     the project and into a new copy, commits both copies in throw-away
     repositories, and applies the diff between the old copy and the project to
     the project with ``git apply --reject``, 3-way merging every file with a
-    rejected hunk. Here the two copies become trees in the project's own object
-    store through a temporary index (no repositories, no commits); the diff,
-    ``git apply`` and the merges are the same git commands with the same inputs.
+    rejected hunk. Here the two copies become trees through temporary index files
+    of one bare repository that borrows the project's objects (no commits); it has
+    git's defaults, as Copier's throw-away repositories have, and the diff reads
+    the old copy's attributes, as Copier's does. The diff, ``git apply`` and the
+    merges are the same git commands with the same inputs.
     Migrations, ``conflict: rej`` and ``skip_answered: false`` take Copier's path.
     """
     top, objects = git_lines(

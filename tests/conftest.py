@@ -12,7 +12,7 @@ from naavre_scaffold import __version__
 from naavre_scaffold.git import git
 from naavre_scaffold.new import create
 from naavre_scaffold.template_source import TemplateSource, bundled_snapshot
-from tests.helpers import SERVICE, commit_all, copy_template, replace_in
+from tests.helpers import SERVICE, commit_all, copy_template, render_with_copie, replace_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,14 +65,9 @@ def template_repo(template_git: TemplateSource, tmp_path: Path) -> Path:
 @pytest.fixture(scope="session", params=sorted(SERVICE_RENDERS))
 def service_render(request: pytest.FixtureRequest, copie_session, template_git: TemplateSource) -> Path:
     """A service rendered by pytest-copie from this checkout, once per matrix entry."""
-    answers = {"template": "service", **SERVICE_RENDERS[request.param]}
-    # The snapshot, not the checkout: stray files and repositories in a working tree
-    # (such as a service made by the README's first command) are not the template.
-    result = copie_session.copy(
-        extra_answers=answers, template_dir=Path(template_git.path), vcs_ref=template_git.vcs_ref
+    return render_with_copie(
+        copie_session, template_git, {"template": "service", **SERVICE_RENDERS[request.param]}
     )
-    assert result.exit_code == 0, result.exception
-    return result.project_dir
 
 
 @pytest.fixture(scope="session")

@@ -172,3 +172,17 @@ def with_github_origin(repo: Path, tmp_path: Path) -> Path:
     git(repo, "config", f"url.{bare.as_uri()}.insteadOf", url)
     git(repo, "push", "--quiet", "origin", "main")
     return bare
+
+
+def render_with_copie(copie_session, template_git: TemplateSource, answers: dict[str, object]) -> Path:
+    """A render by pytest-copie of the snapshot, never of the checkout itself.
+
+    pytest-copie renders the checkout by default, and Copier copies a dirty checkout
+    whole: stray files and repositories in the working tree (such as the service the
+    README's first command makes there) would become part of the template.
+    """
+    result = copie_session.copy(
+        extra_answers=answers, template_dir=Path(template_git.path), vcs_ref=template_git.vcs_ref
+    )
+    assert result.exit_code == 0, result.exception
+    return result.project_dir

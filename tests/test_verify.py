@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from naavre_scaffold.cli import main
+from naavre_scaffold.template_source import TemplateSource
 from naavre_scaffold.verify import CHECKS, verify
+from tests.helpers import render_with_copie
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,10 +23,8 @@ SKIP_SLOW = ["--skip", "python"]
 
 
 @pytest.fixture(scope="module")
-def clean_render(copie_session) -> Path:
-    result = copie_session.copy(extra_answers={"template": "service", "name": "broken"})
-    assert result.exit_code == 0, result.exception
-    return result.project_dir
+def clean_render(copie_session, template_git: TemplateSource) -> Path:
+    return render_with_copie(copie_session, template_git, {"template": "service", "name": "broken"})
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from typing import Any
 
 from copier._template import filter_config, load_template_config
 from copier._vcs import get_latest_tag
+from packaging.version import InvalidVersion, Version
 from plumbum import local
 
 from naavre_scaffold.errors import UsageError
@@ -51,6 +52,20 @@ def latest_tag(url: str) -> str:
     """The tag Copier renders by default: the newest by PEP 440, pre-releases left out; else HEAD."""
     with contextlib.redirect_stderr(io.StringIO()):  # Copier's "no tags, using HEAD" warning
         return get_latest_tag(url)
+
+
+def describe_version(described: str) -> Version | None:
+    """The version Copier reads in a ``_commit``: a tag, or ``<tag>-<n>-g<hash>`` as ``<tag>.post<n>``.
+
+    Copier's own reading (``Template.version``) needs a checkout; for ``git
+    describe`` output it falls back to this rule, which orders the same.
+    """
+    if match := re.fullmatch(r"(?P<base>.+)-(?P<count>\d+)-g(?P<hash>\w+)", described):
+        described = f"{match['base']}.post{match['count']}+{match['hash']}"
+    try:
+        return Version(described)
+    except InvalidVersion:
+        return None
 
 
 def usage_error_from(error: ValueError) -> UsageError | None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import copier
+from plumbum import ProcessExecutionError
 
 from naavre_scaffold import _copier_fast, sources
 from naavre_scaffold.discovery import Subproject, find_subprojects, git_root
@@ -85,14 +86,15 @@ def _render(mirror: sources.Mirror, sub: Subproject, ref: str, into: Path) -> Ca
             str(mirror.path),
             into,
             data=answers,
-            vcs_ref=ref,
+            # Copier reads HEAD of a local template with its uncommitted changes, which a bare mirror has not.
+            vcs_ref=mirror.commit("HEAD") if ref == "HEAD" else ref,
             defaults=True,
             quiet=True,
             skip_if_exists=sub.project_owned(),
         )
     except copier.errors.CopierAnswersInterrupt:
         raise
-    except (copier.errors.CopierError, ValueError) as error:
+    except (copier.errors.CopierError, ValueError, ProcessExecutionError) as error:
         message = f"cannot render the template {mirror.src_path} at {ref}: {one_line(str(error))}"
         raise _CannotCheck(message, TEMPLATE_PROBLEM) from error
     return worker.match_skip
@@ -180,7 +182,13 @@ def check_subproject(sub: Subproject, mirror: sources.Mirror, vcs_ref: str | Non
             report.diffs = {
                 path: _patch(recorded, sub.folder, path, prefix, scratch) for path, _ in report.drift
             }
-        if report.newest != report.version:
+        if (
+            report.version
+            and report.newest != report.version
+            and not mirror.moves_forward(report.version, report.newest)
+        ):
+            report.version_note = f"the same as or newer than {report.newest}: nothing to update to"
+        elif report.newest != report.version:
             newest = Path(tmp) / "newest"
             _render(mirror, sub, report.newest, newest)
             # Behind only if updating would change something: a release that
@@ -192,7 +200,7 @@ def check_subproject(sub: Subproject, mirror: sources.Mirror, vcs_ref: str | Non
     return report
 
 
-def check(path: Path, vcs_ref: str | None = None) -> list[CheckReport]:
+def check(path: Path, vcs_ref: str | None = None, template_source: str | None = None) -> list[CheckReport]:
     """For CI: is a repository on the newest template, and unchanged from its render?
 
     Passes when the repository is on the newest template version (or the newer
@@ -206,7 +214,7 @@ def check(path: Path, vcs_ref: str | None = None) -> list[CheckReport]:
     Returns:
         One CheckReport per answers file under ``path``.
     """
-    return check_subprojects(find_subprojects(path), vcs_ref)
+    return check_subprojects(find_subprojects(path), vcs_ref, template_source=template_source)
 
 
 def check_subprojects(
@@ -214,11 +222,13 @@ def check_subprojects(
     vcs_ref: str | None = None,
     on_start: Callable[[Subproject], None] | None = None,
     on_report: Callable[[CheckReport], None] | None = None,
+    template_source: str | None = None,
 ) -> list[CheckReport]:
     """Check each subproject in turn, each template source fetched once.
 
     ``on_start`` and ``on_report`` are called as each subproject starts and finishes,
-    so that a long run can show its progress.
+    so that a long run can show its progress. ``template_source`` (a checkout or a
+    git URL) is fetched in place of every recorded ``_src_path``.
 
     Raises:
         UsageError: ``vcs_ref`` is not a ref of a template source.
@@ -228,7 +238,7 @@ def check_subprojects(
     unreachable: dict[str, str] = {}  # template source -> why it cannot be fetched
     with _copier_fast.session():  # the renders share template checkouts and compiled code
         for sub in subprojects:
-            reports.append(_check_one(sub, vcs_ref, mirrors, unreachable, on_start))
+            reports.append(_check_one(sub, vcs_ref, template_source, mirrors, unreachable, on_start))
             if on_report:
                 on_report(reports[-1])
     return reports
@@ -237,6 +247,7 @@ def check_subprojects(
 def _check_one(
     sub: Subproject,
     vcs_ref: str | None,
+    template_source: str | None,
     mirrors: dict[str, sources.Mirror],
     unreachable: dict[str, str],
     on_start: Callable[[Subproject], None] | None,
@@ -247,7 +258,7 @@ def _check_one(
     try:
         if sub.error:
             raise _CannotCheck(sub.error, REPOSITORY_PROBLEM)
-        mirror = _mirror(sub.template_location, mirrors, unreachable)
+        mirror = _mirror(sub.template_location, template_source, mirrors, unreachable)
         if vcs_ref and not mirror.has_ref(vcs_ref):
             raise UsageError("--vcs-ref", f"the template {mirror.src_path} has no ref {vcs_ref}")
         return check_subproject(sub, mirror, vcs_ref)
@@ -265,13 +276,16 @@ def _check_one(
         )
 
 
-def _mirror(src: str, mirrors: dict[str, sources.Mirror], unreachable: dict[str, str]) -> sources.Mirror:
-    """The mirror of ``src``, fetched at its first use; a failed fetch is not retried."""
+def _mirror(
+    src: str, fetched_from: str | None, mirrors: dict[str, sources.Mirror], unreachable: dict[str, str]
+) -> sources.Mirror:
+    """The mirror of ``src`` (fetched from ``fetched_from`` if given) at its first use; a failed fetch
+    is not retried."""
     if src not in mirrors and src not in unreachable:
         try:
-            mirrors[src] = sources.fetch(src)
+            mirrors[src] = sources.fetch(src, fetched_from)
         except (ScaffoldError, OSError) as error:
-            unreachable[src] = f"cannot fetch the template {src}: {one_line(str(error))}"
+            unreachable[src] = f"cannot fetch the template {fetched_from or src}: {one_line(str(error))}"
     if src in unreachable:
         raise _CannotCheck(unreachable[src], TEMPLATE_PROBLEM)
     return mirrors[src]

@@ -45,7 +45,10 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Options:
+    """How ``update`` runs; ``template_source`` (a checkout or git URL) stands in for every ``_src_path``."""
+
     vcs_ref: str | None = None
+    template_source: str | None = None
     dry_run: bool = False
     keep_conflicts: bool = False
     commit: bool = False

@@ -31,6 +31,30 @@ class Mirror:
         tag = _copier.latest_tag(str(self.path))
         return None if tag == "HEAD" else tag
 
+    def commit(self, ref: str) -> str:
+        """The commit ``ref`` names (a tag, a branch, HEAD, a hash)."""
+        return git(self.path, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+
+    def moves_forward(self, recorded: str, target: str) -> bool:
+        """Whether updating from ``recorded`` to ``target`` is a step forward, as Copier orders versions.
+
+        The same commit is no step. Versions Copier can read (tags, and ``git describe``
+        output such as ``v1.2.0-3-gabc1234``, made from unreleased template work) are
+        compared as Copier compares them; untagged commits by history.
+        """
+        old, new = self.commit(recorded), self.commit(target)
+        if old == new:
+            return False
+        old_version = _copier.describe_version(git(self.path, "describe", "--tags", "--always", old))
+        new_version = _copier.describe_version(git(self.path, "describe", "--tags", "--always", new))
+        if old_version is not None and new_version is not None:
+            return old_version < new_version
+        try:
+            git(self.path, "merge-base", "--is-ancestor", old, new)
+        except GitError:
+            return False
+        return True
+
     def has_ref(self, ref: str) -> bool:
         try:
             git(self.path, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
@@ -47,13 +71,16 @@ class Mirror:
         return log.splitlines()
 
 
-def fetch(src_path: str) -> Mirror:
+def fetch(src_path: str, fetched_from: str | None = None) -> Mirror:
     """Create or refresh the mirror of ``src_path`` (one network fetch).
 
+    ``fetched_from`` (a checkout or a git URL) stands in for ``src_path``: the
+    mirror holds its history, and Copier's fetches of ``src_path`` are sent there.
     Runs at once take turns on a mirror (an ``flock`` the kernel releases if a run
     dies); a mirror left half-cloned by a killed run is cloned again.
     """
-    digest = hashlib.sha256(src_path.encode()).hexdigest()[:16]
+    origin = fetched_from or src_path
+    digest = hashlib.sha256(origin.encode()).hexdigest()[:16]
     path = cache_dir() / "mirrors" / f"{digest}.git"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "a") as lock:
@@ -62,7 +89,7 @@ def fetch(src_path: str) -> Mirror:
             git(path, "remote", "update", "--prune")
         else:
             shutil.rmtree(path, ignore_errors=True)
-            git(path.parent, "clone", "--quiet", "--mirror", src_path, str(path))
+            git(path.parent, "clone", "--quiet", "--mirror", origin, str(path))
     return Mirror(src_path, path)
 
 

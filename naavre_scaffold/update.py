@@ -24,7 +24,16 @@ from naavre_scaffold.git import git
 from naavre_scaffold.guard import RepositoryBusy, refusal_reason, repository_lock
 from naavre_scaffold.outcome import NEEDS_NOTHING, Options, Outcome, Verdict
 
-__all__ = ["BRANCH_PREFIX", "NEEDS_NOTHING", "Options", "Outcome", "Verdict", "update", "update_repository"]
+__all__ = [
+    "BRANCH_PREFIX",
+    "NEEDS_NOTHING",
+    "Options",
+    "Outcome",
+    "Verdict",
+    "unreachable",
+    "update",
+    "update_repository",
+]
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,12 @@ def update(
 
 
 _NOT_STARTED = "not started: the run was interrupted"
+UNREACHABLE = "cannot fetch the template"
+
+
+def unreachable(outcome: Outcome) -> bool:
+    """Whether ``outcome`` failed because its template could not be fetched (the tool's problem, exit 3)."""
+    return outcome.verdict == Verdict.FAILED and outcome.message.startswith(UNREACHABLE)
 
 
 def _folder(path: Path) -> Path:
@@ -153,9 +168,10 @@ def _fetch_sources(
     source_errors: dict[str, str] = {}
     for src in sorted({s.template_location for subs in grouped.values() for s in subs if not s.error}):
         try:
-            mirror = mirrors[src] = sources.fetch(src)
+            mirror = mirrors[src] = sources.fetch(src, options.template_source)
         except GitError as error:
-            source_errors[src] = f"cannot fetch the template {src}: {one_line(str(error))}"
+            source = options.template_source or src
+            source_errors[src] = f"{UNREACHABLE} {source}: {one_line(str(error))}"
             continue
         if options.vcs_ref and not mirror.has_ref(options.vcs_ref):
             source_errors[src] = f"the template {src} has no ref {options.vcs_ref}"
@@ -271,6 +287,10 @@ def _update_subproject(
     if outcome.from_version == target:
         outcome.verdict, outcome.message = Verdict.UP_TO_DATE, f"already on {target}"
         return result
+    if not job.options.vcs_ref and _not_behind(job.mirrors[src], outcome.from_version, target):
+        outcome.verdict = Verdict.UP_TO_DATE
+        outcome.message = f"the same as or newer than {target}, the newest release: nothing to update to"
+        return result
     relative = sub.folder.relative_to(job.root)
     outcome.folder = relative.as_posix()
     old = _OldRender(job.mirrors[src], sub, scratch)
@@ -333,6 +353,13 @@ def _update_subproject(
         return result
     result.writes, result.ignored = writes, [path for path in writes if path in found.ignored]
     return result
+
+
+def _not_behind(mirror: sources.Mirror, recorded: str | None, newest: str) -> bool:
+    """Whether a subproject made from ``recorded`` (unreleased template work) is not behind ``newest``."""
+    if not recorded or not mirror.has_ref(recorded):
+        return False  # Copier says what is wrong with it
+    return not mirror.moves_forward(recorded, newest)
 
 
 def _keep_binary_files(

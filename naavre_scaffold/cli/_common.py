@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from naavre_scaffold import __version__
 from naavre_scaffold.errors import UsageError
+from naavre_scaffold.template_source import is_remote
 
 JSON_SCHEMA_VERSION = 1
 
@@ -99,6 +100,24 @@ def add_json(parser: argparse.ArgumentParser) -> None:
 
 def add_vcs_ref(parser: argparse.ArgumentParser, help: str) -> None:
     parser.add_argument("--vcs-ref", metavar="REF", help=help)
+
+
+def add_template_source(parser: argparse.ArgumentParser) -> None:
+    """``--template-source`` of check and update: a template fetched in place of every ``_src_path``."""
+    parser.add_argument(
+        "--template-source",
+        metavar="SRC",
+        type=_fetchable,
+        help="fetch the template from SRC (a checkout's commits and tags, or a git URL) instead of "
+        "each repository's recorded _src_path, which stays recorded; e.g. a local clone, offline",
+    )
+
+
+def _fetchable(text: str) -> str:
+    """A git URL as it is, or a local folder made absolute (git fetches it from anywhere)."""
+    if is_remote(text):
+        return text
+    return str(existing_folder(text, "--template-source").resolve())
 
 
 def existing_folder(text: str, field: str = "path") -> Path:

@@ -1,4 +1,4 @@
-"""``naavre-scaffold check PATH``.
+"""``naavre-scaffold check PATH...``.
 
 Progress goes to stderr as each subproject finishes (a bar in a terminal); the
 report, one PASS/FAIL line per question and subproject, then a summary line,
@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
-from naavre_scaffold.check import TEMPLATE_PROBLEM, CheckReport, check, check_subprojects
+from naavre_scaffold.check import REPOSITORY_PROBLEM, TEMPLATE_PROBLEM, CheckReport, check, check_subprojects
 from naavre_scaffold.cli._common import (
     add_command,
     add_json,
     add_quiet,
+    add_template_source,
     add_vcs_ref,
     check_json_target,
     existing_folder,
@@ -86,6 +88,12 @@ def _repo_json(report: CheckReport, show_diff: bool) -> dict[str, Any]:
     }
 
 
+def _nothing_found(path: Path) -> CheckReport:
+    """The report of a folder with no answers file of ours: the repository's problem."""
+    message = "no .copier-answers*.yml of a naavre-scaffold template found"
+    return CheckReport(path, None, error=message, error_kind=REPOSITORY_PROBLEM)
+
+
 def progress_status(report: CheckReport) -> str:
     """How a finished subproject shows in the progress lines: PASS, or FAIL and why."""
     if report.ok:
@@ -116,9 +124,10 @@ def add(commands: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
-        "path", type=existing_folder, help="repository (every answers file below it is checked)"
+        "paths", nargs="+", metavar="PATH", help="repositories, or folders of them (every answers file below)"
     )
     add_vcs_ref(parser, "compare with this template version, not the newest tag")
+    add_template_source(parser)
     parser.add_argument(
         "--diff",
         action="store_true",
@@ -131,19 +140,25 @@ def add(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Checked here, not as an argparse type, so that the error names this command.
+    paths = list(dict.fromkeys(existing_folder(p) for p in args.paths))
     check_json_target(args.json)
-    subprojects = find_subprojects(args.path)
+    subprojects = [sub for path in paths for sub in find_subprojects(path)]
     with progress(len(subprojects), args.quiet, "checking") as shown:
         reports = check_subprojects(
             subprojects,
             args.vcs_ref,
             on_start=lambda sub: shown.started(str(sub.folder)),
             on_report=lambda r: shown.finished(str(r.path), progress_status(r)),
+            template_source=args.template_source,
         )
+    reports += [
+        _nothing_found(path)
+        for path in paths
+        if not any(sub.folder.is_relative_to(path) for sub in subprojects)
+    ]
     # Written as they are, not through rich: a patch keeps its tabs, carriage returns and brackets.
     out = sys.stderr if args.json == "-" else sys.stdout
-    if not reports:
-        print(f"FAIL  {args.path}: no .copier-answers*.yml of a naavre-scaffold template found", file=out)
     for report in reports:
         lines = check_lines(report, args.diff, args.quiet)
         if lines:

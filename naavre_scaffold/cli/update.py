@@ -12,6 +12,7 @@ from naavre_scaffold.cli._common import (
     add_command,
     add_json,
     add_quiet,
+    add_template_source,
     add_vcs_ref,
     check_json_target,
     existing_folder,
@@ -20,9 +21,9 @@ from naavre_scaffold.cli._common import (
     write_json,
 )
 from naavre_scaffold.discovery import find_subprojects, git_root
-from naavre_scaffold.errors import EXIT_FAILED, EXIT_OK, Interrupted, UsageError
+from naavre_scaffold.errors import EXIT_FAILED, EXIT_OK, EXIT_TOOL, Interrupted, UsageError
 from naavre_scaffold.report import update_json, update_table
-from naavre_scaffold.update import NEEDS_NOTHING, Options, Outcome, update
+from naavre_scaffold.update import NEEDS_NOTHING, Options, Outcome, unreachable, update
 
 
 def add(commands: argparse._SubParsersAction) -> None:
@@ -32,11 +33,13 @@ def add(commands: argparse._SubParsersAction) -> None:
         update,
         epilog=(
             "exit status: 0 when every repository is updated or up-to-date, 1 when any needs "
-            "a person (conflict, refused, failed), 2 for a usage error, 130 when interrupted"
+            "a person (conflict, refused, failed), 2 for a usage error, 3 when a template could "
+            "not be fetched, 130 when interrupted"
         ),
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="repositories, or folders of them")
     add_vcs_ref(parser, "template version to move to (default: its newest tag)")
+    add_template_source(parser)
     parser.add_argument(
         "--jobs",
         type=int,
@@ -109,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     check_json_target(args.json)
     options = Options(
         vcs_ref=args.vcs_ref,
+        template_source=args.template_source,
         dry_run=args.dry_run,
         keep_conflicts=args.keep_conflicts,
         commit=args.commit or args.push or args.pr,
@@ -129,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
         _report(args, list(stop.partial or []), interrupted=True)
         raise
     _report(args, outcomes, interrupted=False)
+    if any(unreachable(o) for o in outcomes):
+        return EXIT_TOOL
     return EXIT_OK if all(o.verdict in NEEDS_NOTHING for o in outcomes) else EXIT_FAILED
 
 

@@ -64,11 +64,16 @@ def _files(files: list[str]) -> list[str]:
     return [*shown, f"(+{len(files) - SHOWN_FILES} more)"] if len(files) > SHOWN_FILES else shown
 
 
-def _verdict(outcome: Outcome) -> Text:
-    return Text(str(outcome.verdict), style=_STYLE.get(outcome.verdict, ""))
+def verdict_label(verdict: Verdict, dry_run: bool = False) -> str:
+    """How a verdict reads: ``would update`` in a dry run, where nothing was updated."""
+    return "would update" if dry_run and verdict == Verdict.UPDATED else str(verdict)
 
 
-def _table(outcomes: list[Outcome]) -> Table:
+def _verdict(outcome: Outcome, dry_run: bool) -> Text:
+    return Text(verdict_label(outcome.verdict, dry_run), style=_STYLE.get(outcome.verdict, ""))
+
+
+def _table(outcomes: list[Outcome], dry_run: bool) -> Table:
     table = Table(show_edge=False, pad_edge=False)
     for column in ("repo", "verdict", "from", "to"):
         table.add_column(column, no_wrap=True)
@@ -76,34 +81,44 @@ def _table(outcomes: list[Outcome]) -> Table:
     table.add_column("message", overflow="fold")  # wraps at spaces; folds only a longer word
     for o in outcomes:
         files = "\n".join(_files(o.files))
-        table.add_row(o.path, _verdict(o), o.from_version or "", o.to_version or "", files, o.message)
+        table.add_row(
+            o.path, _verdict(o, dry_run), o.from_version or "", o.to_version or "", files, o.message
+        )
     return table
 
 
-def _fits(console: Console, outcomes: list[Outcome]) -> bool:
+def _fits(console: Console, outcomes: list[Outcome], dry_run: bool) -> bool:
     """Whether the table leaves its message column room enough to wrap at spaces only."""
     without_message = Table(show_edge=False, pad_edge=False)
     for column in ("repo", "verdict", "from", "to", "files"):
         without_message.add_column(column, no_wrap=True)
     for o in outcomes:
         without_message.add_row(
-            o.path, str(o.verdict), o.from_version or "", o.to_version or "", "\n".join(_files(o.files))
+            o.path,
+            verdict_label(o.verdict, dry_run),
+            o.from_version or "",
+            o.to_version or "",
+            "\n".join(_files(o.files)),
         )
     used = Measurement.get(console, console.options, without_message).maximum + 3  # + " │ "
     longest_word = max((len(w) for o in outcomes for w in o.message.split()), default=0)
     return console.width - used >= max(MIN_MESSAGE_WIDTH, longest_word)
 
 
-def _stacked(outcomes: list[Outcome], console: Console) -> None:
+def _stacked(outcomes: list[Outcome], console: Console, dry_run: bool) -> None:
     """A line per repository (name, verdict, versions), its files and message wrapped below."""
     name_width = max(len(o.path) for o in outcomes)
-    verdict_width = max(len(str(o.verdict)) for o in outcomes)
+    verdict_width = max(len(verdict_label(o.verdict, dry_run)) for o in outcomes)
     for o in outcomes:
         versions = " -> ".join(v for v in (o.from_version, o.to_version) if v)
         if o.from_version and o.from_version == o.to_version:
             versions = o.from_version
         line = Text.assemble(
-            o.path.ljust(name_width), "  ", _verdict(o), " " * (verdict_width - len(str(o.verdict))), "  "
+            o.path.ljust(name_width),
+            "  ",
+            _verdict(o, dry_run),
+            " " * (verdict_width - len(verdict_label(o.verdict, dry_run))),
+            "  ",
         )
         line.append(versions)
         line.rstrip()
@@ -128,8 +143,9 @@ def counts(outcomes: list[Outcome]) -> dict[str, int]:
 
 def summary(outcomes: list[Outcome], dry_run: bool = False) -> str:
     """The last line: how many repositories got each verdict (``would update`` in a dry run)."""
-    named = {"updated": "would update"} if dry_run else {}
-    parts = [f"{n} {named.get(verdict, verdict)}" for verdict, n in counts(outcomes).items() if n]
+    parts = [
+        f"{n} {verdict_label(Verdict(verdict), dry_run)}" for verdict, n in counts(outcomes).items() if n
+    ]
     return ", ".join(parts) or "no repositories found"
 
 
@@ -138,16 +154,17 @@ def update_table(
 ) -> None:
     """The verdicts, readable at any width, then the summary line.
 
-    A wide console gets one row per subproject; a narrow one (or a long message) gets a
-    line per subproject with its message and files wrapped at spaces below it. With
+    A wide terminal gets one row per subproject; a narrow one (or a long message), and
+    any output that is not a terminal (a log, a file: one shape, whatever the content),
+    gets a line per subproject with its message and files wrapped at spaces below it. With
     ``only_problems``, only the rows that need a person are shown (``--quiet``).
     """
     shown = [o for o in outcomes if o.verdict not in NEEDS_NOTHING] if only_problems else outcomes
     if shown:
-        if _fits(console, shown):
-            console.print(_table(shown))
+        if console.is_terminal and _fits(console, shown, dry_run):
+            console.print(_table(shown, dry_run))
         else:
-            _stacked(shown, console)
+            _stacked(shown, console, dry_run)
     console.print(summary(outcomes, dry_run), no_wrap=False)
 
 

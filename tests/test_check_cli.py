@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import yaml
 
 from naavre_scaffold import __version__
 from naavre_scaffold.cli import main
+from naavre_scaffold.cli._common import coloured_verdicts
 from naavre_scaffold.git import git
 from tests.helpers import commit_all
 
@@ -204,3 +206,18 @@ def test_patch_paths_start_at_the_repository_root(make_service, tmp_path: Path, 
     applied = subprocess.run(["git", "apply", "-"], cwd=outer, input=out.encode(), capture_output=True)
     assert applied.returncode == 0, applied.stderr.decode()
     assert _check(capsys, outer)[0] == 0
+
+
+def test_pass_and_fail_are_coloured_only_in_a_terminal(monkeypatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    lines = ["PASS  x: version v1", "FAIL  y: drift", "        modified a.txt"]
+
+    coloured = coloured_verdicts(lines, Terminal())
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    assert coloured == ["\033[32mPASS\033[0m  x: version v1", "\033[31mFAIL\033[0m  y: drift", lines[2]]
+    assert coloured_verdicts(lines, io.StringIO()) == lines  # a file or a pipe
+    assert coloured_verdicts(lines, Terminal()) == lines  # NO_COLOR

@@ -34,3 +34,19 @@ def test_new_lists_every_templates_questions_with_computed_defaults(capsys, monk
     assert "(default: ghcr.io/naavre/<name>)" in flat  # a flavors repo's
     assert "Registry path that receives every flavor's images" in flat  # a help that is a template
     assert "(default: empty)" in flat and "(default: yes)" in flat
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["updat"], "naavre-scaffold: error: argument COMMAND: invalid choice: 'updat'"),
+        (["check"], "naavre-scaffold check: error: the following arguments are required: PATH"),
+        (["update", ".", "--jobs", "x"], "naavre-scaffold update: error: argument --jobs: invalid int value"),
+    ],
+)
+def test_a_usage_error_is_one_line_that_says_where_help_is(args: list[str], message: str, capsys) -> None:
+    assert main(args) == 2
+
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(message) and err.rstrip().endswith("--help)")

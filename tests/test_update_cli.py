@@ -53,8 +53,15 @@ OUTCOMES = [
 ]
 
 
-def _render(outcomes: list[Outcome], width: int, **kwargs) -> str:
-    console = Console(width=width, record=True, file=open(os.devnull, "w"), highlight=False)  # noqa: SIM115
+def _render(outcomes: list[Outcome], width: int, terminal: bool = True, **kwargs) -> str:
+    console = Console(
+        width=width,
+        record=True,
+        file=open(os.devnull, "w"),  # noqa: SIM115
+        highlight=False,
+        force_terminal=terminal,
+        color_system=None,
+    )
     update_table(outcomes, console, **kwargs)
     return console.export_text()
 
@@ -97,9 +104,21 @@ def test_wide_console_gets_one_row_per_repository() -> None:
         assert outcome.message in row
 
 
-def test_summary_of_a_dry_run_says_would_update() -> None:
-    text = _render(OUTCOMES[:3], 80, dry_run=True)
-    assert text.splitlines()[-1] == "1 would update, 1 up-to-date, 1 conflict"
+def test_output_that_is_no_terminal_is_one_line_per_repository_whatever_its_width() -> None:
+    text = _render(OUTCOMES, 220, terminal=False)
+
+    assert "│" not in text and "┃" not in text
+    for outcome in OUTCOMES:
+        (row,) = [line for line in text.splitlines() if line.startswith(outcome.path)]
+        assert str(outcome.verdict) in row
+
+
+def test_a_dry_run_says_would_update_in_its_rows_and_summary() -> None:
+    for terminal in (True, False):
+        text = _render(OUTCOMES[:3], 220, terminal=terminal, dry_run=True)
+        (row,) = [line for line in text.splitlines() if "NaaVRE-containerizer-service" in line]
+        assert "would update" in row and " updated" not in row
+        assert text.splitlines()[-1] == "1 would update, 1 up-to-date, 1 conflict"
 
 
 def test_only_problems_leaves_out_what_needs_nobody() -> None:
@@ -130,7 +149,7 @@ def test_json_shape_has_every_verdict_and_every_documented_key() -> None:
 
 # The command itself, on real repositories, without a terminal (as in CI).
 
-PROGRESS = re.compile(r"^\[(\d+)/(\d+)\] (.+): (\S+)$")
+PROGRESS = re.compile(r"^\[(\d+)/(\d+)\] (.+?): (would update|\S+)$")
 
 
 def test_progress_lines_without_a_terminal_and_quiet(make_service, tmp_path: Path, capsys) -> None:
@@ -143,7 +162,7 @@ def test_progress_lines_without_a_terminal_and_quiet(make_service, tmp_path: Pat
     assert all(lines), err
     assert sorted((m[1], m[2]) for m in lines) == [("1", "2"), ("2", "2")]
     assert sorted(Path(m[3]).name for m in lines) == [r.name for r in repos]
-    assert {m[4] for m in lines} == {"updated"}
+    assert {m[4] for m in lines} == {"would update"}  # a dry run updates nothing
     assert out.splitlines()[-1] == "2 would update"
 
     assert main(["update", *map(str, repos), "--dry-run", "--quiet"]) == 0

@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import copier.errors
 
@@ -28,8 +29,15 @@ _COMMAND_NAMES = {module.__name__.rsplit(".", 1)[1] for module in SUBCOMMANDS}
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a process that SIGPIPE ended
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with a usage error in one line (not the whole usage block) and where to look."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="naavre-scaffold",
         description="Create, update and check NaaVRE repositories from Copier templates.",
         epilog=(

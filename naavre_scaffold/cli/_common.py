@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -100,6 +100,19 @@ def add_json(parser: argparse.ArgumentParser) -> None:
 
 def add_vcs_ref(parser: argparse.ArgumentParser, help: str) -> None:
     parser.add_argument("--vcs-ref", metavar="REF", help=help)
+
+
+_VERDICT_COLOURS = {"PASS": "\033[32m", "FAIL": "\033[31m"}  # green, red
+
+
+def coloured_verdicts(lines: list[str], stream: TextIO) -> list[str]:
+    """``lines`` with their leading PASS or FAIL in colour, when ``stream`` is a terminal that wants it."""
+    if not stream.isatty() or os.environ.get("NO_COLOR"):
+        return lines
+    return [
+        f"{_VERDICT_COLOURS[line[:4]]}{line[:4]}\033[0m{line[4:]}" if line[:4] in _VERDICT_COLOURS else line
+        for line in lines
+    ]
 
 
 def add_template_source(parser: argparse.ArgumentParser) -> None:
@@ -223,7 +236,7 @@ def progress(total: int, quiet: bool = False, label: str = "working") -> Iterato
         return
     with Progress(
         TextColumn(label),
-        BarColumn(),
+        BarColumn(complete_style="blue", finished_style="green"),  # rich's default pink-red reads as failure
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("{task.fields[item]}", style="dim"),

@@ -20,6 +20,7 @@ from naavre_scaffold.cli._common import (
     add_template_source,
     add_vcs_ref,
     check_json_target,
+    coloured_verdicts,
     existing_folder,
     progress,
     write_json,
@@ -162,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     for report in reports:
         lines = check_lines(report, args.diff, args.quiet)
         if lines:
-            print("\n".join(lines), file=out)
+            print("\n".join(coloured_verdicts(lines, out)), file=out)
     print(summary_line(reports), file=out, flush=True)
     if args.json:
         write_json(args.json, "check", check_json(reports, args.diff))

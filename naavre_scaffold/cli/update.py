@@ -22,7 +22,7 @@ from naavre_scaffold.cli._common import (
 )
 from naavre_scaffold.discovery import find_subprojects, git_root
 from naavre_scaffold.errors import EXIT_FAILED, EXIT_OK, EXIT_TOOL, Interrupted, UsageError
-from naavre_scaffold.report import update_json, update_table
+from naavre_scaffold.report import update_json, update_table, verdict_label
 from naavre_scaffold.update import NEEDS_NOTHING, Options, Outcome, unreachable, update
 
 
@@ -90,15 +90,15 @@ def _repository_label(outcome: Outcome) -> str:
     return outcome.path[: -len(folder) - 1] or "."
 
 
-def _finished(shown: ProgressReporter, outcomes: list[Outcome]) -> None:
+def _finished(shown: ProgressReporter, outcomes: list[Outcome], dry_run: bool) -> None:
     """One progress step per repository, whose status lists its subprojects' verdicts."""
     if not outcomes:
         return
     label = _repository_label(outcomes[0])
     if len(outcomes) == 1:
-        status = str(outcomes[0].verdict)
+        status = verdict_label(outcomes[0].verdict, dry_run)
     else:
-        status = ", ".join(f"{o.folder} {o.verdict}" for o in outcomes)
+        status = ", ".join(f"{o.folder} {verdict_label(o.verdict, dry_run)}" for o in outcomes)
     shown.finished(label, status)
 
 
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
                 options,
                 args.jobs,
                 on_start=shown.started,
-                on_done=lambda done: _finished(shown, done),
+                on_done=lambda done: _finished(shown, done, args.dry_run),
             )
     except Interrupted as stop:
         # What did happen is still reported: finished repositories and the skipped ones.

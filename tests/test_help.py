@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
-from naavre_scaffold.cli import SUBCOMMANDS, main
+from naavre_scaffold import __version__
+from naavre_scaffold.cli import main, subcommands
 from naavre_scaffold.templates import TEMPLATES
 
-COMMANDS = [module.__name__.rsplit(".", 1)[1] for module in SUBCOMMANDS]
+COMMANDS = [module.__name__.rsplit(".", 1)[1] for module in subcommands()]
 
 
 def _help(capsys, monkeypatch, *args: str, columns: int = 80) -> str:
@@ -50,3 +54,11 @@ def test_a_usage_error_is_one_line_that_says_where_help_is(args: list[str], mess
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1, err
     assert err.startswith(message) and err.rstrip().endswith("--help)")
+
+
+def test_version_answers_without_loading_copier() -> None:
+    """Importing Copier is most of a start's time; --version needs none of it."""
+    code = "import sys; from naavre_scaffold.cli import main; main(['--version']); print('copier' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert done.stdout.splitlines() == [f"naavre-scaffold {__version__}", "False"]

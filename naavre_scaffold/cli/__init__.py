@@ -11,22 +11,26 @@ exit code of its class (see ``naavre_scaffold.errors``); Ctrl-C and SIGTERM exit
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 from typing import NoReturn
 
-import copier.errors
-
 from naavre_scaffold import __version__
-from naavre_scaffold.cli import check, new, register, update, verify
-from naavre_scaffold.cli._common import HelpFormatter
 from naavre_scaffold.errors import EXIT_INTERRUPTED, EXIT_TOOL, EXIT_USAGE, ScaffoldError, one_line
 
-SUBCOMMANDS = (new, update, check, verify, register)
-_COMMAND_NAMES = {module.__name__.rsplit(".", 1)[1] for module in SUBCOMMANDS}
+# The subcommand modules import Copier (most of a start's time): loaded when a command runs, not
+# for --version.
+COMMAND_NAMES = ("new", "update", "check", "verify", "register")
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a process that SIGPIPE ended
+
+
+def subcommands() -> list[ModuleType]:
+    """The subcommand modules, in the order help lists them."""
+    return [importlib.import_module(f"naavre_scaffold.cli.{name}") for name in COMMAND_NAMES]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,6 +41,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    from naavre_scaffold.cli._common import HelpFormatter
+
     top = _Parser(
         prog="naavre-scaffold",
         description="Create, update and check NaaVRE repositories from Copier templates.",
@@ -50,7 +56,7 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in SUBCOMMANDS:
+    for module in subcommands():
         module.add(commands)
     return top
 
@@ -70,7 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _terminate)
     words = sys.argv[1:] if argv is None else list(argv)
     # Known before parsing: an argument type (an existing folder) may fail while argparse reads it.
-    command = next((word for word in words if word in _COMMAND_NAMES), None)
+    command = next((word for word in words if word in COMMAND_NAMES), None)
+    if words == ["--version"]:
+        print(f"naavre-scaffold {__version__}")
+        return 0
+    import copier.errors  # after the fast path above: importing Copier takes most of a second
+
     try:
         args, stray = parser().parse_known_args(words)
         command = args.command

@@ -58,7 +58,8 @@ def test_a_usage_error_is_one_line_that_says_where_help_is(args: list[str], mess
 
 def test_version_answers_without_loading_copier() -> None:
     """Importing Copier is most of a start's time; --version needs none of it."""
-    code = "import sys; from naavre_scaffold.cli import main; main(['--version']); print('copier' in sys.modules)"
+    code = "import sys; from naavre_scaffold.cli import main; main(['--version']); "
+    code += "print('copier' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert done.stdout.splitlines() == [f"naavre-scaffold {__version__}", "False"]

@@ -473,3 +473,20 @@ def test_a_file_the_new_version_ignores_is_named_and_in_the_working_tree_with_co
     assert ".gitignore" in on_branch and "local.cfg" not in on_branch
     assert (original / "local.cfg").read_text() == "x=1\n"
     assert "local.cfg" in outcome.message and "local.cfg" in outcome.files
+
+
+def test_a_linked_worktree_is_updated_as_copier_updates_it(tmp_path: Path) -> None:
+    """``git worktree add``: the settings and objects live in the main checkout's .git."""
+    edit = Case(JSON_AND_APP, lambda repo: (repo / "data.json").write_text('{"own": 1}\n'))
+    repo = _project(tmp_path, edit)
+    by_copier, by_us = tmp_path / "wt-copier", tmp_path / "wt-ours"
+    for worktree in (by_copier, by_us):
+        git(repo, "worktree", "add", "--quiet", "-b", worktree.name, str(worktree))
+    command = [str(COPIER), "update", "--defaults", "--quiet", "--vcs-ref", "v2.0.0"]
+    subprocess.run(command, cwd=by_copier, capture_output=True, check=True)
+
+    [outcome] = update([by_us], Options(vcs_ref="v2.0.0"), jobs=1)
+
+    assert outcome.verdict == Verdict.UPDATED, outcome.message
+    assert state(by_us) == state(by_copier)
+    assert (by_us / "data.json").read_text() == '{"own": 1}\n'

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -21,6 +22,8 @@ from urllib.parse import quote
 import yaml
 
 from naavre_scaffold.checks import tool_env
+from naavre_scaffold.errors import GitError
+from naavre_scaffold.git import git
 from naavre_scaffold.naavre_helm import (
     camel_case,
     chart_dependency,
@@ -32,6 +35,8 @@ from naavre_scaffold.naavre_helm import (
 )
 
 _UV_FIND_TIMEOUT_SECONDS = 30
+# A flavors release: the release workflow takes vX.Y.Z tags only.
+_RELEASE_TAG = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
 
 
 def _indent(text: str, prefix: str = "    ") -> str:
@@ -74,29 +79,34 @@ def _pythons_installed(uv: str, requests: list[str], folder: Path) -> list[bool]
 
 
 def python_choice(path: Path, wanted: str) -> str | None:
-    """The ``export UV_PYTHON=...`` line to print when Python ``wanted`` is not installed here.
+    """The ``export UV_PYTHON=...`` line to print when Python ``wanted`` is not found here.
 
     ``.python-version`` asks for the image's Python, which uv downloads when it is
     missing; where downloads fail (offline, or turned off), every uv command stops
-    there. So when uv finds no installed ``wanted`` but does find one that
-    ``requires-python`` accepts, the steps say to use that one. None when uv is
-    not installed (the steps say it is needed), when ``wanted`` is installed, or
-    when no installed Python fits (only a download can help then).
+    there. So whenever ``wanted`` is not found, the steps set ``UV_PYTHON`` to the
+    project's ``requires-python``: uv then takes any installed Python it accepts. uv,
+    when installed, tells what is installed; without it (the steps say to install
+    it), ``python<wanted>`` on the shell's PATH is what uv would find. None when
+    ``wanted`` is found, or when pyproject.toml has no ``requires-python``.
     """
-    uv = shutil.which("uv", path=tool_env()["PATH"])
     try:
         requires = tomllib.loads((path / "pyproject.toml").read_text())["project"]["requires-python"]
     except (OSError, KeyError, tomllib.TOMLDecodeError):
         return None
+    export = f"export UV_PYTHON={shlex.quote(requires)}"
+    uv = shutil.which("uv", path=tool_env()["PATH"])
     if uv is None:
-        return None
+        # The developer's shell PATH, not tool_env's: the printed commands run there.
+        if shutil.which(f"python{wanted}") is not None:
+            return None
+        return f"{export}  # Python {wanted} (.python-version, the image's) is not on PATH"
     wanted_found, requires_found = _pythons_installed(uv, [wanted, requires], path)
-    if wanted_found or not requires_found:
+    if wanted_found:
         return None
-    return (
-        f"export UV_PYTHON={shlex.quote(requires)}"
-        f"  # Python {wanted} (.python-version, the image's) is not installed here"
-    )
+    if requires_found:
+        return f"{export}  # Python {wanted} (.python-version, the image's) is not installed here"
+    # No installed Python fits: uv can only download one, which offline it cannot, so say what to do.
+    return f"{export}  # no Python {wanted}, nor any {requires}, is installed here: install one"
 
 
 def service(path: Path, a: Mapping[str, Any]) -> str:
@@ -182,7 +192,7 @@ Install it in development mode, build and test it, then try it in JupyterLab:
   pip install 'jupyterlab>=4.6,<5' hatchling hatch-jupyter-builder hatch-nodejs-version editables
   jlpm install
   pip install --no-build-isolation -e '.[test]'
-  jupyter labextension develop . --overwrite
+  jupyter-builder develop . --overwrite
 {enable}  jlpm build
   jlpm test
   jlpm lint:check
@@ -252,10 +262,12 @@ def flavor(path: Path, a: Mapping[str, Any]) -> str:
     name = a["name"]
     images = _mapping(repository / "naavre-flavors.yml")
     owner = _mapping(repository / ".copier-answers.yml")
-    lab = virtual_lab_of(images, owner, repository.name, name, name, "vX.Y.Z")
+    tag, newest = _next_release(repository)
+    lab = virtual_lab_of(images, owner, repository.name, name, name, tag)
     folder = path.absolute().relative_to(repository).as_posix()
     here = Path.cwd().resolve() == repository.resolve()
     cd = "" if here else f"  cd {shlex.quote(str(repository))}\n"
+    after = f"the newest release here is {newest}" if newest else "the repository has no release yet"
     return f"""Next steps. The flavor is not committed: it is a change of the flavors repository.
 
 Commit it, then build and test its images locally (needs Docker):
@@ -263,15 +275,36 @@ Commit it, then build and test its images locally (needs Docker):
   git commit -m {shlex.quote(f"Add the {name} flavor")}
   bash build-local.sh {shlex.quote(name)}  # every image of the flavor, then its tests in them
 
-Push it and open a pull request: CI builds and tests the flavor. The next release
-(vX.Y.Z) pushes its images and lists it in base_image_tags.json.
+Push it and open a pull request: CI builds and tests the flavor. Once it is merged, publish
+the next release, {tag} ({after}): it pushes the flavor's images and lists the flavor in
+base_image_tags.json. No earlier release has the flavor.
 
 Then give NaaVRE a virtual lab on it: register writes the lab's file in a clean NaaVRE-helm
-checkout, here ../NaaVRE-helm (it commits nothing; --version is the flavors release, --lab
-the lab's name):
-  naavre-scaffold register {shlex.quote(folder)} --naavre-helm ../NaaVRE-helm --version v0.1.0
+checkout, here ../NaaVRE-helm (it commits nothing; --version is that release, {tag} unless
+you tag another; --lab the lab's name):
+  naavre-scaffold register {shlex.quote(folder)} --naavre-helm ../NaaVRE-helm --version {tag}
 Without a checkout at hand, the same file by hand, {lab_file_path(name)} (one tag for both):
 {_indent(_yaml(lab))}"""
+
+
+def _next_release(repository: Path) -> tuple[str, str | None]:
+    """(The tag of the flavors repository's next release, its newest release tag or None).
+
+    A flavor added now is in no release yet: the first is v0.1.0 (as the flavors
+    repository's steps say), and after vX.Y.Z comes vX.(Y+1).0, a new flavor
+    being a feature. Tags are read from the local clone, which may lag GitHub.
+    """
+    try:
+        tags = git(repository, "tag", "--list", "v*").splitlines()
+    except (GitError, OSError):
+        tags = []
+    versions = sorted(
+        (int(match[1]), int(match[2]), int(match[3])) for match in map(_RELEASE_TAG.fullmatch, tags) if match
+    )
+    if not versions:
+        return "v0.1.0", None
+    major, minor, patch = versions[-1]
+    return f"v{major}.{minor + 1}.0", f"v{major}.{minor}.{patch}"
 
 
 def _mapping(path: Path) -> dict[str, Any]:

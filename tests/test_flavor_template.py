@@ -6,6 +6,8 @@ record what they were asked to do: the images themselves are built in CI, not he
 
 from __future__ import annotations
 
+import ast
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -121,6 +123,37 @@ def test_readme_names_images_by_the_repository_prefix(renders: dict[str, Path]) 
     assert "naavre-fl-" not in readme and "ghcr.io" not in readme
     assert "leaves the flavor out" in readme
     assert "maps `ecology` to the cell images" in (renders["both"] / "README.md").read_text()
+
+
+def _sample_test_needs(flavor: Path) -> list[str]:
+    """What the sample tests check: Python modules and tools, R packages."""
+    needs = []
+    python = flavor / "tests/test_python.py"
+    if python.exists():
+        for name in ("MODULES", "TOOLS"):
+            [value] = re.findall(rf"^{name} = (.*)$", python.read_text(), re.M)
+            needs += ast.literal_eval(value)
+    r = flavor / "tests/test_r.R"
+    if r.exists():
+        [value] = re.findall(r"^packages <- c\((.*)\)$", r.read_text(), re.M)
+        needs += re.findall(r'"([^"]+)"', value)
+    return needs
+
+
+@pytest.mark.parametrize("key", ["python", "r", "both"])
+def test_readme_says_what_tests_sh_needs_without_docker(renders: dict[str, Path], key: str) -> None:
+    """tests.sh makes no environment: it activates the flavor's conda env, or uses PATH's as it is."""
+    flavor = renders[key]
+    local = " ".join((flavor / "README.md").read_text().split("Without docker, ", 1)[1].split())
+    environment = yaml.safe_load((flavor / "environment.yaml").read_text())["name"]
+    assert f"conda shell.bash activate {environment}" in (flavor / "tests/tests.sh").read_text()
+    assert f"`bash flavors/{environment}/tests/tests.sh`" in local
+    assert f"activates the conda environment `{environment}`, and stops when there is none" in local
+    assert f"`conda env create -f flavors/{environment}/environment.yaml`" in local
+    runners = "`python` and `Rscript`" if key != "python" else "`python` of your PATH"
+    assert f"without conda, tests.sh runs the tests with the {runners}" in local
+    needs = _sample_test_needs(flavor)
+    assert needs and [need for need in needs if f"`{need}`" not in local] == []
 
 
 @pytest.mark.parametrize("key", ["python", "r", "both"])

@@ -5,6 +5,7 @@ No docker here: the images are built and tested by this repository's CI (job `fl
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -107,6 +108,61 @@ def test_build_local_sh_is_shellcheck_clean(render: Path) -> None:
         [find_tool("shellcheck"), str(render / "build-local.sh")], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stdout
+
+
+@pytest.mark.parametrize("script", ["base_image_tags.py", "flavor_matrix.py"])
+def test_the_scripts_without_pyyaml_say_how_to_install_it(render: Path, script: str) -> None:
+    """``python -S`` leaves out site-packages, and so PyYAML: a one-line error, not a traceback."""
+    bare = [sys.executable, "-S"]
+    assert subprocess.run([*bare, "-c", "import yaml"], capture_output=True, check=False).returncode != 0
+    proc = subprocess.run(
+        [*bare, str(render / "scripts" / script), "--help"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr == (
+        f"{script}: error: PyYAML is not installed for {sys.executable}: "
+        f"{sys.executable} -m pip install pyyaml (Debian, Ubuntu: apt-get install python3-yaml)\n"
+    )
+
+
+@pytest.mark.parametrize("option", ["--help", "-h"])
+def test_build_local_sh_help_prints_its_usage(render: Path, tmp_path: Path, option: str) -> None:
+    proc = subprocess.run(
+        ["bash", str(render / "build-local.sh"), option], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.startswith("Build and test one flavor's images with docker, as CI does.\n")
+    assert "  ./build-local.sh -h | --help\n" in proc.stdout
+    assert "  -N         build only; skip the tests\n" in proc.stdout
+
+
+def test_build_local_sh_refuses_an_unknown_long_option(render: Path) -> None:
+    script = str(render / "build-local.sh")
+    proc = subprocess.run(["bash", script, "--tag=v1"], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("build-local.sh: error: unknown option --tag=v1\nBuild and test")
+
+
+def test_build_local_sh_without_docker_says_so(render: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "flavors"
+    shutil.copytree(render, repo)
+    (repo / "flavors/vanilla").mkdir(parents=True)
+    (repo / "flavors/vanilla/flavor_config.yaml").write_text("build_jupyter: true\nbuild_cell_base: true\n")
+    # A PATH with the tools the script uses before docker, and no docker.
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("basename", "dirname", "head", "sed"):
+        (tools / tool).symlink_to(shutil.which(tool))
+    proc = subprocess.run(
+        ["/bin/bash", str(repo / "build-local.sh"), "vanilla"],
+        env={"PATH": str(tools)},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 127 and proc.stdout == ""
+    assert proc.stderr == (
+        "build-local.sh: error: docker is not installed (not on PATH): it builds and runs the images\n"
+    )
 
 
 def test_workflows_pass_actionlint_zizmor_and_the_schemas(render: Path) -> None:

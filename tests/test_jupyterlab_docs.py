@@ -101,6 +101,21 @@ def _readme_commands(readme: str, sections: tuple[str, ...]) -> list[str]:
     return [command for command in commands if command]
 
 
+def test_the_steps_and_the_readme_link_the_extension_with_the_builders_command(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """JupyterLab 4.6 says ``jupyter labextension develop`` is deprecated for ``jupyter-builder develop``."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "jupyterlab", NAME, "--defaults"]) == 0
+    commands = printed_commands(capsys.readouterr().out)
+    readme = _readme_commands((tmp_path / REPO / "README.md").read_text(), ("Develop",))
+
+    for listed in (commands, readme):
+        bare = [command.split("#")[0].strip() for command in listed]
+        assert "jupyter-builder develop . --overwrite" in bare
+        assert not [command for command in bare if command.startswith("jupyter labextension develop")]
+
+
 @pytest.mark.slow
 def test_printed_next_steps_and_the_readme_build_test_and_serve(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -322,3 +324,36 @@ def test_workflows_expand_no_expression_in_run_and_keep_no_credentials(
                     assert step["with"]["persist-credentials"] is False
                 if "uses" in step:
                     assert re.fullmatch(r"[\w./-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+
+
+# Which paths Jest's module map leaves out, with jest.config.js evaluated by Node (the
+# preset it spreads is stubbed: the render has no node_modules).
+JEST_IGNORES = """
+const config = require('./jest.config.js');
+const ignored = file => config.modulePathIgnorePatterns.some(pattern =>
+  new RegExp(pattern.replace('<rootDir>', process.cwd())).test(`${process.cwd()}/${file}`));
+console.log(JSON.stringify(process.argv.slice(1).map(ignored)));
+"""
+
+
+def test_jest_leaves_out_the_venv_and_the_built_labextension(renders: dict, tmp_path: Path) -> None:
+    """Both hold package.json files whose names collide in Jest's module map: a haste warning."""
+    dest = renders[("frontend", True, "")]
+    for name in ("jest.config.js", "package.json"):
+        shutil.copy(dest / name, tmp_path / name)
+    preset = tmp_path / "node_modules/@jupyterlab/testing/lib/jest-config.js"
+    preset.parent.mkdir(parents=True)
+    preset.write_text("module.exports = () => ({});\n")
+    files = [
+        ".venv/lib/python3.12/site-packages/jupyterlab/staging/package.json",
+        ".venv/share/jupyter/lab/static/package.json",
+        "naavre_my_tool_jupyterlab/labextension/package.json",
+        "src/index.ts",
+        "src/__tests__/plugin.spec.ts",
+        "my.venv/package.json",
+    ]
+    done = subprocess.run(
+        ["node", "-e", JEST_IGNORES, *files], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [True, True, True, False, False, False]

@@ -10,7 +10,9 @@ from pathlib import Path
 import yaml
 
 from naavre_scaffold.cli import main
-from naavre_scaffold.next_steps import python_choice, service
+from naavre_scaffold.git import git
+from naavre_scaffold.next_steps import flavor, python_choice, service
+from tests.helpers import commit_all
 from tests.test_generated_docs import ShellSession, check_running_service, developer_env
 from tests.test_register import naavre_helm_checkout
 
@@ -71,6 +73,46 @@ def test_a_missing_python_gives_an_installed_one_that_the_project_accepts(tmp_pa
     )
 
 
+def _without_uv(monkeypatch, tmp_path: Path, *pythons: str) -> None:
+    """A machine where uv is not installed yet, whose PATH has only the given ``python<X.Y>``."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in pythons:
+        (bin_dir / name).write_text("#!/bin/sh\n")
+        (bin_dir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setattr("naavre_scaffold.next_steps.tool_env", lambda: {"PATH": str(bin_dir)})
+
+
+def test_without_uv_a_python_missing_from_path_is_picked_by_requires_python(
+    tmp_path: Path, monkeypatch
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(REQUIRES_PYTHON)
+    _without_uv(monkeypatch, tmp_path, "python3.11")
+
+    choice = python_choice(tmp_path, "3.99")
+
+    assert choice == "export UV_PYTHON='>=3.11'  # Python 3.99 (.python-version, the image's) is not on PATH"
+
+
+def test_without_uv_a_python_on_path_is_not_overridden(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "pyproject.toml").write_text(REQUIRES_PYTHON)
+    _without_uv(monkeypatch, tmp_path, "python3.99")
+
+    assert python_choice(tmp_path, "3.99") is None
+
+
+def test_with_no_python_that_fits_the_line_says_to_install_one(tmp_path: Path) -> None:
+    """uv would download Python 3.98 without the line; offline, the comment says what to do."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nrequires-python = ">=3.98"\n')
+
+    choice = python_choice(tmp_path, "3.98")
+
+    assert choice == (
+        "export UV_PYTHON='>=3.98'  # no Python 3.98, nor any >=3.98, is installed here: install one"
+    )
+
+
 def test_the_python_line_is_printed_as_a_command(tmp_path: Path) -> None:
     folder = tmp_path / "my services" / "NaaVRE-qc-service"
     folder.mkdir(parents=True)
@@ -108,3 +150,39 @@ def test_the_visibility_pages_printed_are_the_readmes(tmp_path: Path, monkeypatc
         "https://github.com/orgs/naavre/packages/container/sub%2Fcharts%2Fnaavre-seen-service/settings",
     ]
     assert re.findall(r"https://github\.com/orgs/\S+/settings", readme) == printed
+
+
+def _flavor_steps(tmp_path: Path, monkeypatch, *tags: str) -> str:
+    """The steps of a new flavor ``eco`` in a flavors repository whose commit has ``tags``."""
+    repository = tmp_path / "flavors"
+    (repository / "flavors" / "eco").mkdir(parents=True)
+    (repository / "naavre-flavors.yml").write_text("registry: ghcr.io/naavre/flavors\nimage_prefix: fl-\n")
+    git(repository, "init", "--quiet")
+    commit_all(repository, "A flavors repository")
+    for tag in tags:
+        git(repository, "tag", tag)
+    monkeypatch.chdir(repository)
+    return flavor(repository / "flavors" / "eco", {"name": "eco"})
+
+
+def test_a_flavor_is_registered_with_the_first_release_of_a_new_repository(
+    tmp_path: Path, monkeypatch
+) -> None:
+    steps = _flavor_steps(tmp_path, monkeypatch)
+
+    assert "publish\nthe next release, v0.1.0 (the repository has no release yet)" in steps
+    assert printed_commands(steps)[-1] == (
+        "naavre-scaffold register flavors/eco --naavre-helm ../NaaVRE-helm --version v0.1.0"
+    )
+    assert "      tag: v0.1.0\n" in steps
+
+
+def test_a_flavor_is_registered_with_the_release_after_the_newest(tmp_path: Path, monkeypatch) -> None:
+    """v0.1.0 does not have a flavor added after it: the next release, by version, not by text, does."""
+    steps = _flavor_steps(tmp_path, monkeypatch, "v0.1.0", "v0.9.3", "v0.10.2", "v1.0.0-rc.1", "latest")
+
+    assert "the next release, v0.11.0 (the newest release here is v0.10.2)" in steps
+    assert printed_commands(steps)[-1].endswith(" --version v0.11.0")
+    assert "      tag: v0.11.0\n" in steps
+    assert "/releases/download/v0.11.0/base_image_tags.json" in steps
+    assert "v0.1.0" not in steps

@@ -12,6 +12,7 @@ import base64
 import contextlib
 import io
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -177,6 +178,28 @@ def test_registering_twice_is_refused_and_changes_nothing(service: Path, tmp_pat
     )
     assert out == ""
     assert tree(checkout) == committed
+
+
+def test_the_printed_review_shows_every_change_the_added_file_too(service: Path, tmp_path: Path) -> None:
+    """git diff leaves out untracked files: the printed commands must show the added one as well."""
+    checkout = naavre_helm_checkout(tmp_path)
+    code, out, err = _run("register", str(service), "--naavre-helm", str(checkout))
+    assert code == 0, err
+    listed = re.findall(r"^  (?:modified|added   ) (.*)$", out, re.M)
+    review = out.split("to review them all with git diff:\n", 1)[1].split("Then commit them", 1)[0]
+    commands = re.findall(r"^  (.*)$", review, re.M)
+
+    shown = ""
+    for command in commands:
+        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, (command, done.stderr)
+        shown += done.stdout
+
+    assert commands[-1] == f"git -C {checkout} diff"
+    diffed = re.findall(r"^diff --git a/(\S+) b/", shown, re.M)
+    assert sorted(str(checkout / path) for path in diffed) == sorted(listed)
+    assert f"added    {checkout / naavre_helm.values_template_path(CHART)}" in out
+    assert "git status lists these files" in out
 
 
 def test_dry_run_writes_nothing_and_its_patch_gives_the_same_tree(
@@ -362,13 +385,18 @@ def test_what_cannot_be_registered_is_refused(flavors_repo: Path, tmp_path: Path
     code, _, err = _run("register", str(flavors_repo), "--naavre-helm", str(checkout))
     assert code == 2
     assert err == (
-        f"naavre-scaffold register: error: PATH: {flavors_repo} is a flavors-repo repository; register "
+        f"naavre-scaffold register: error: path: {flavors_repo} is a flavors-repo repository; register "
         "takes a service, a jupyterlab extension or a flavor\n"
     )
     code, _, err = _run("register", str(checkout), "--naavre-helm", str(checkout))
     assert (
         code == 2
-        and f"PATH: {checkout} has no .copier-answers.yml: it was not made by naavre-scaffold" in err
+        and f"path: {checkout} has no .copier-answers.yml: it was not made by naavre-scaffold" in err
+    )
+    # The same field as argparse's own check of the argument.
+    code, _, err = _run("register", str(tmp_path / "missing"), "--naavre-helm", str(checkout))
+    assert (
+        code == 2 and err == f"naavre-scaffold register: error: path: {tmp_path / 'missing'} does not exist\n"
     )
 
     extension = tmp_path / "ext"

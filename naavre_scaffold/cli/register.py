@@ -1,4 +1,4 @@
-"""``naavre-scaffold register PATH``."""
+"""``naavre-scaffold register path``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 from naavre_scaffold.cli._common import add_command, existing_folder, folder_option
 from naavre_scaffold.errors import EXIT_OK
-from naavre_scaffold.register import patches, register
+from naavre_scaffold.register import patches, register, review_commands
 
 
 def add(commands: argparse._SubParsersAction) -> None:
@@ -53,7 +53,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {'added   ' if edit.before is None else 'modified'} {edit.checkout / edit.path}")
     for note in registration.notes:
         print(f"Note: {note}")
-    print("Nothing is committed: review the changes (git diff), commit them, then:")
+    # git diff shows an added (untracked) file only once git add -N has marked it.
+    print("Nothing is committed. git status lists these files; to review them all with git diff:")
+    for command in review_commands(registration):
+        print(f"  {command}")
+    print("Then commit them, and:")
     for step in registration.next_steps:
         print(f"  {step}")
     return EXIT_OK

@@ -11,6 +11,7 @@ ever committed.
 
 from __future__ import annotations
 
+import shlex
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +31,16 @@ from naavre_scaffold.register.plan import (
     Request,
 )
 
-__all__ = ["AlreadyRegistered", "Edit", "Registration", "apply", "patches", "plan", "register"]
+__all__ = [
+    "AlreadyRegistered",
+    "Edit",
+    "Registration",
+    "apply",
+    "patches",
+    "plan",
+    "register",
+    "review_commands",
+]
 
 
 def register(
@@ -43,7 +53,7 @@ def register(
 ) -> Registration:
     """Add a service, extension or flavor made by naavre-scaffold to the deployment's checkouts.
 
-    PATH is the component's folder; its kind comes from its answers file.
+    path is the component's folder; its kind comes from its answers file.
 
       service     into NaaVRE-helm (--naavre-helm): its dependency in
                   naavre/Chart.yaml, pinned to what its release publishes
@@ -88,7 +98,7 @@ def plan(
     }
     if kind not in planners:
         raise UsageError(
-            "PATH",
+            "path",
             f"{component} is a {kind or 'template-less'} repository; register takes a service, "
             "a jupyterlab extension or a flavor",
         )
@@ -127,6 +137,26 @@ def patches(registration: Registration) -> dict[Path, str]:
     return result
 
 
+def review_commands(registration: Registration) -> list[str]:
+    """Per checkout, the git commands whose diff shows every edit, the added files too.
+
+    ``git diff`` leaves out untracked files, and a registration adds some: ``git add -N``
+    (intent to add) puts them in the diff without staging their contents.
+    """
+    added: dict[Path, list[str]] = {}
+    for edit in registration.edits:
+        added.setdefault(edit.checkout, [])
+        if edit.before is None:
+            added[edit.checkout].append(shlex.quote(edit.path))
+    commands = []
+    for checkout, paths in added.items():
+        git = f"git -C {shlex.quote(str(checkout))}"
+        if paths:
+            commands.append(f"{git} add -N {' '.join(paths)}")
+        commands.append(f"{git} diff")
+    return commands
+
+
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -135,15 +165,15 @@ def _write(path: Path, text: str) -> None:
 def _answers(component: Path) -> dict[str, Any]:
     path = component / ANSWERS_FILE
     if not component.is_dir():
-        raise UsageError("PATH", f"{component} is not a folder")
+        raise UsageError("path", f"{component} is not a folder")
     try:
         answers = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise UsageError(
-            "PATH", f"{component} has no {ANSWERS_FILE}: it was not made by naavre-scaffold"
+            "path", f"{component} has no {ANSWERS_FILE}: it was not made by naavre-scaffold"
         ) from None
     except (OSError, yaml.YAMLError) as error:
-        raise UsageError("PATH", f"{path} cannot be read: {error}") from None
+        raise UsageError("path", f"{path} cannot be read: {error}") from None
     if not isinstance(answers, dict):
-        raise UsageError("PATH", f"{path} is not a mapping of answers")
+        raise UsageError("path", f"{path} is not a mapping of answers")
     return answers

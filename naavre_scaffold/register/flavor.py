@@ -35,7 +35,7 @@ def plan(request: Request) -> Registration:
         )
     if config.get("build_jupyter") is False:
         raise UsageError(
-            "PATH", f"the flavor {flavor} builds no Jupyter image (build_jupyter: false): no lab can use it"
+            "path", f"the flavor {flavor} builds no Jupyter image (build_jupyter: false): no lab can use it"
         )
     slug = request.lab or flavor
     if not LAB_SLUG.fullmatch(slug):

@@ -120,7 +120,7 @@ def _package(component: Path) -> tuple[dict[str, Any], str]:
         dist = tomllib.loads((component / "pyproject.toml").read_text())["project"]["name"]
     except (OSError, ValueError, KeyError) as error:
         raise UsageError(
-            "PATH", f"{component}: cannot read package.json and pyproject.toml ({error})"
+            "path", f"{component}: cannot read package.json and pyproject.toml ({error})"
         ) from None
     return package, str(dist)
 
@@ -130,12 +130,12 @@ def _service_setting(component: Path) -> str:
         schema = json.loads((component / "schema" / "plugin.json").read_text())
     except (OSError, ValueError):
         raise UsageError(
-            "PATH", f"{component} has no schema/plugin.json with the service's URL setting"
+            "path", f"{component} has no schema/plugin.json with the service's URL setting"
         ) from None
     names = [name for name in schema.get("properties", {}) if name.endswith("ServiceUrl")]
     if len(names) != 1:
         raise UsageError(
-            "PATH", f"{component}/schema/plugin.json should have one <service>ServiceUrl setting"
+            "path", f"{component}/schema/plugin.json should have one <service>ServiceUrl setting"
         )
     return names[0]
 

@@ -55,11 +55,11 @@ def plan(request: Request) -> Registration:
 def _chart_name(component: Path) -> str:
     charts = sorted(component.glob("helm/*/Chart.yaml"))
     if len(charts) != 1:
-        raise UsageError("PATH", f"{component} should have one chart under helm/ (found {len(charts)})")
+        raise UsageError("path", f"{component} should have one chart under helm/ (found {len(charts)})")
     try:
         metadata = yaml.safe_load(charts[0].read_text()) or {}
     except (OSError, yaml.YAMLError) as error:
-        raise UsageError("PATH", f"{charts[0]} cannot be read: {' '.join(str(error).split())}") from None
+        raise UsageError("path", f"{charts[0]} cannot be read: {' '.join(str(error).split())}") from None
     return str(metadata.get("name") or charts[0].parent.name)
 
 

@@ -2,6 +2,7 @@
 # Build and test one flavor's images with docker, as CI does.
 #
 #   ./build-local.sh [-t TARGET] [-T TAG] [-B] [-N] FLAVOR
+#   ./build-local.sh -h | --help
 #
 #   -t TARGET  jupyter | cell-build | cell-runtime | cell-test | cell-all | all (default: all)
 #              cell-all is cell-build, cell-runtime and the CI-only cell-test image
@@ -9,6 +10,7 @@
 #   -B         do not build jupyter, cell-build, cell-runtime: test the existing ones
 #              (CI builds them with buildx); cell-test is always built from them
 #   -N         build only; skip the tests
+#   -h, --help print this help
 #
 # Images are named <registry>/<image_prefix><flavor>-<target>:<tag>, with both
 # values read from naavre-flavors.yml. Targets the flavor's flavor_config.yaml
@@ -19,8 +21,14 @@ set -euo pipefail
 
 cd "$(dirname "$0")"
 
+# This file's opening comment, which says how to call it (the cd above made $0's folder here).
 usage() {
-  sed -n '3,11s/^# \{0,1\}//p' "$0" >&2
+  sed -n '2,/^set /s/^# \{0,1\}//p' "$(basename "$0")"
+}
+
+# A call this script does not take: the usage on stderr, exit 2.
+misuse() {
+  usage >&2
   exit 2
 }
 
@@ -33,17 +41,30 @@ target=all
 tag=local
 build=true
 run_tests=true
-while getopts "t:T:BNh" option; do
+# "-:" lets getopts read --help, as option "-" with the argument "help".
+while getopts "t:T:BNh-:" option; do
   case "$option" in
     t) target=$OPTARG ;;
     T) tag=$OPTARG ;;
     B) build=false ;;
     N) run_tests=false ;;
-    *) usage ;;
+    h)
+      usage
+      exit 0
+      ;;
+    -)
+      if [[ $OPTARG != help ]]; then
+        echo "build-local.sh: error: unknown option --$OPTARG" >&2
+        misuse
+      fi
+      usage
+      exit 0
+      ;;
+    *) misuse ;;
   esac
 done
 shift $((OPTIND - 1))
-[[ $# -eq 1 ]] || usage
+[[ $# -eq 1 ]] || misuse
 flavor=$1
 
 config="flavors/$flavor/flavor_config.yaml"
@@ -121,6 +142,12 @@ check_extensions() {
     return 1
   fi
 }
+
+# Every target builds or runs images: without docker, say so at once, in one line.
+if ! command -v docker >/dev/null 2>&1; then
+  echo "build-local.sh: error: docker is not installed (not on PATH): it builds and runs the images" >&2
+  exit 127
+fi
 
 for t in "${targets[@]}"; do
   if ! enabled "$t"; then

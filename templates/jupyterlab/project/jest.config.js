@@ -31,8 +31,13 @@ module.exports = {
     '!src/**/__tests__/**'
   ],
   coverageReporters: ['lcov', 'text'],
-  // The built labextension holds a package.json with this package's name.
-  modulePathIgnorePatterns: [`<rootDir>/${jupyterlab.outputDir}`],
+  // Out of Jest's module map, where package.json files of one name collide:
+  // the built labextension (this package's name) and the .venv of the README's
+  // Develop steps (where JupyterLab has several @jupyterlab/application-top).
+  modulePathIgnorePatterns: [
+    `<rootDir>/${jupyterlab.outputDir}`,
+    '<rootDir>/\\.venv/'
+  ],
   testRegex: 'src/.*/.*.spec.ts[x]?$',
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]
 };

@@ -23,7 +23,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+try:
+    import yaml
+except ImportError:  # the one package the scripts need: say how to get it, not a traceback
+    sys.exit(
+        f"{Path(sys.argv[0]).name}: error: PyYAML is not installed for {sys.executable}: "
+        f"{sys.executable} -m pip install pyyaml (Debian, Ubuntu: apt-get install python3-yaml)"
+    )
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = "naavre-flavors.yml"

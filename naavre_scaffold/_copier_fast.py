@@ -106,7 +106,8 @@ def process_folder() -> Path | None:
     global _process_folder
     if _session is None:
         return None
-    if _process_folder is None or _process_folder.name != f"process-{os.getpid()}":
+    # Compared whole: a forked process has its own, and so has a later session in this one.
+    if _process_folder != _session / f"process-{os.getpid()}":
         _process_folder = _session / f"process-{os.getpid()}"
         _process_folder.mkdir(exist_ok=True)
         tempfile.tempdir = str(_process_folder)

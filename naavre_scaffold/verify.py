@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 
 from naavre_scaffold.checks import CheckResult, dockerfile, flavor, helm, jupyterlab, python, workflows
@@ -61,9 +61,16 @@ def verify(
             continue
         if on_start:
             on_start(kind)
-        for result in checks(repo):
-            result = dataclasses.replace(result, kind=kind)
-            results.append(result)
-            if on_result:
-                on_result(result)
+        found = checks(repo)
+        try:
+            for result in found:
+                result = dataclasses.replace(result, kind=kind)
+                results.append(result)
+                if on_result:
+                    on_result(result)
+        finally:
+            # Stopped between two results (Ctrl-C in on_result), a check removes its
+            # temporary folder now rather than whenever the generator is collected.
+            if isinstance(found, Generator):
+                found.close()
     return results

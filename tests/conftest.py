@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,25 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NAAVRE_SCAFFOLD_CACHE", str(cache))
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Temporary files go to a folder per session (per xdist worker); no naavre-* may stay in it.
+
+    naavre-scaffold removes every temporary folder it makes, also in the tools and
+    commands the tests start (they inherit TMPDIR): a leftover fails the session here,
+    by name, instead of piling up in /tmp run after run. Each worker has its own
+    folder, so one worker's work in progress never counts as another's leftover.
+    """
+    folder = tmp_path_factory.mktemp("tmp")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(folder))
+        patch.setattr(tempfile, "tempdir", str(folder))
+        yield
+    left = sorted(path.name for path in folder.glob("naavre-*"))
+    if left:
+        pytest.fail(f"temporary folders left in {folder}: {', '.join(left)}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

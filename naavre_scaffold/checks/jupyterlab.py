@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from pathlib import Path
 
 from naavre_scaffold.checks import CheckResult, ToolMissingError, find_tool, tool_env
 from naavre_scaffold.checks.lab_server import check_served
-from naavre_scaffold.checks.processes import last_lines, run_logged
+from naavre_scaffold.checks.processes import last_lines, run_logged, scratch_folder
 from naavre_scaffold.errors import GitError
 from naavre_scaffold.git import git
 from naavre_scaffold.template_source import cache_dir
@@ -60,11 +59,12 @@ def checks(repo: Path) -> Iterator[CheckResult]:
     if not extensions:
         return
     _require_tools()
-    with tempfile.TemporaryDirectory(prefix="naavre-verify-jupyterlab-") as tmp:
-        copy = Path(tmp) / "repo"
+    # Removed however the checks end: with a tool's node_modules it holds hundreds of MB.
+    with scratch_folder("naavre-verify-jupyterlab-") as tmp:
+        copy = tmp / "repo"
         copy_repo(repo, copy)
         for number, extension in enumerate(extensions):
-            work = Path(tmp) / f"work-{number}"
+            work = tmp / f"work-{number}"
             work.mkdir()
             yield from _check(copy / extension.folder, extension, work)
 

@@ -2,6 +2,9 @@
 
 A tool such as ``jlpm`` or ``jupyter lab`` starts processes of its own; stopping
 its group stops them too, so a timeout or an interrupted check leaves no orphans.
+The group is in a session of its own, so Ctrl-C in the terminal reaches only
+naavre-scaffold, which then stops the group itself (``run_logged``) before its
+work folder goes (``scratch_folder``); neither is cut short by a second Ctrl-C.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import re
 import signal
 import subprocess
 import tempfile
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -19,6 +25,9 @@ SHOWN_LINES = 15
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Yarn's step frames ("┌ Resolution step", "└ Completed in 5s") say nothing about a failure.
 YARN_FRAME = re.compile(r"YN0000: [┌└]")
+STOP_SECONDS = 10  # how long a tool has to end after SIGTERM before SIGKILL
+REMOVE_ATTEMPTS = 5  # tries at removing a work folder, half a second apart
+STOPPING_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def start(args: list[str], cwd: Path, env: dict[str, str], log: IO[str]) -> subprocess.Popen:
@@ -28,14 +37,19 @@ def start(args: list[str], cwd: Path, env: dict[str, str], log: IO[str]) -> subp
 
 
 def run_logged(args: list[str], cwd: Path, env: dict[str, str], timeout: int) -> tuple[bool, str]:
-    """Run a tool: (success, all its output). A timeout kills its process group and is a failure."""
+    """Run a tool: (success, all its output). A timeout kills its process group and is a failure.
+
+    However the wait ends (done, timed out, Ctrl-C or SIGTERM), nothing of the
+    tool's group is left running: a leftover would write on into the work folder.
+    """
     with tempfile.TemporaryFile("w+") as log:
         proc = start(args, cwd, env, log)
         try:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            stop(proc)
             code = None
+        finally:
+            stop(proc)
         log.seek(0)
         output = ANSI.sub("", log.read())  # colours would hide "enabled OK" from the checks
     if code is None:
@@ -44,13 +58,76 @@ def run_logged(args: list[str], cwd: Path, env: dict[str, str], timeout: int) ->
 
 
 def stop(proc: subprocess.Popen) -> None:
-    """Stop a process started by ``start`` and everything it started: politely, then not."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
+    """Stop a process started by ``start`` and everything it started: politely, then not.
+
+    SIGTERM to the group, and once the tool has ended (or after ``STOP_SECONDS``)
+    SIGKILL to whatever is left of it: children may outlive the tool.
+    """
+    with held_signals():
+        if _signal_group(proc.pid, signal.SIGTERM):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=STOP_SECONDS)
+            _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _signal_group(group: int, sig: int) -> bool:
+    """Send ``sig`` to a process group; False when no process is left in it."""
+    try:
+        os.killpg(group, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def held_signals() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back during a cleanup; the first one caught takes effect right after.
+
+    A second Ctrl-C during the cleanup of the first would otherwise leave a tool
+    running or a work folder half removed. Python runs signal handlers in the main
+    thread only, so elsewhere there is nothing to hold back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    # A handler not set from Python (None) cannot be put back: that signal is not held.
+    held = [sig for sig in STOPPING_SIGNALS if signal.getsignal(sig) is not None]
+    previous = {sig: signal.signal(sig, lambda signum, _frame: caught.append(signum)) for sig in held}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if caught:
+            signal.raise_signal(caught[0])
+
+
+@contextlib.contextmanager
+def scratch_folder(prefix: str) -> Iterator[Path]:
+    """A temporary folder for tools to work in, removed with all its contents however the work ends.
+
+    Stop the tools working in it first (``run_logged`` and ``stop`` do).
+    """
+    folder = tempfile.TemporaryDirectory(prefix=prefix)
+    try:
+        yield Path(folder.name)
+    finally:
+        with held_signals():
+            _remove(folder)
+
+
+def _remove(folder: tempfile.TemporaryDirectory) -> None:
+    """Remove a temporary folder, again if a file appeared in it meanwhile (a tool just killed)."""
+    for attempt in range(1, REMOVE_ATTEMPTS + 1):
+        try:
+            folder.cleanup()  # TemporaryDirectory's own: it also clears read-only bits in the way
             return
+        except OSError:  # "Directory not empty"
+            if attempt == REMOVE_ATTEMPTS:
+                raise
+            time.sleep(0.5)
 
 
 def last_lines(text: str, limit: int = SHOWN_LINES) -> str:

@@ -35,7 +35,8 @@ def add(commands: argparse._SubParsersAction) -> None:
         verify,
         epilog=(
             "exit status: 0 when every check passes, 1 when any fails or nothing was found to verify, "
-            "2 for a usage error, 3 when a check tool is not installed"
+            "2 for a usage error, 3 when a check tool is not installed, 130 when interrupted (Ctrl-C or "
+            "SIGTERM: the tools it started are stopped and its temporary files removed)"
         ),
     )
     parser.add_argument("path", type=existing_folder, help="repository to check")

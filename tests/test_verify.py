@@ -100,19 +100,19 @@ def test_python_test_failure_fails(render: Path, capsys) -> None:
     assert "failed" in failed[0]
 
 
-def test_nothing_to_verify(tmp_path: Path, capsys) -> None:
-    assert main(["verify", str(tmp_path)]) == 1
-    assert "nothing to verify" in capsys.readouterr().out
+def test_nothing_to_verify_is_one_failure(tmp_path: Path, capsys) -> None:
+    report = tmp_path / "report.json"
+    assert main(["verify", str(tmp_path), "--json", str(report)]) == 1
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("FAIL  nothing to verify")
+    assert lines[-1] == "0 passed, 1 failed"  # the FAIL above, counted
+    assert json.loads(report.read_text())["counts"] == {"passed": 0, "failed": 1}
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path, capsys) -> None:
     assert main(["verify", str(tmp_path / "nope")]) == 2
     assert "path: " in capsys.readouterr().err
-
-
-def test_nothing_to_verify_still_ends_with_a_summary(tmp_path: Path, capsys) -> None:
-    assert main(["verify", str(tmp_path)]) == 1
-    assert _lines(capsys)[-1] == "0 passed, 0 failed"
 
 
 def test_each_result_is_reported_as_its_check_finishes(render: Path) -> None:

@@ -20,6 +20,7 @@ from naavre_scaffold.cli._common import (
     add_json,
     add_quiet,
     check_json_target,
+    coloured_verdicts,
     existing_folder,
     progress,
     write_json,
@@ -59,13 +60,18 @@ def result_line(result: CheckResult) -> str:
     return f"{line}: {result.detail}" if result.detail and not result.ok else line
 
 
+def _failed(results: list[CheckResult]) -> int:
+    """How many checks failed; a folder with nothing to verify is one failure."""
+    return sum(not r.ok for r in results) if results else 1
+
+
 def verify_json(path: Path, results: list[CheckResult]) -> dict[str, Any]:
     """The ``--json`` report: ``path``, ``checks`` (kind, name, ok, detail, in order) and ``counts``."""
-    failed = sum(not r.ok for r in results)
+    failed = _failed(results)
     return {
         "path": str(path),
         "checks": [{"kind": r.kind, "name": r.name, "ok": r.ok, "detail": r.detail} for r in results],
-        "counts": {"passed": len(results) - failed, "failed": failed},
+        "counts": {"passed": sum(r.ok for r in results), "failed": failed},
     }
 
 
@@ -74,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
 
     def say(line: str) -> None:
         # Looked up at each line: in a terminal the progress bar redirects the streams.
-        print(line, file=sys.stderr if args.json == "-" else sys.stdout, flush=True)
+        out = sys.stderr if args.json == "-" else sys.stdout
+        print(coloured_verdicts([line], out)[0], file=out, flush=True)
 
     def on_result(result: CheckResult) -> None:
         if result.ok and args.quiet:
@@ -96,8 +103,8 @@ def run(args: argparse.Namespace) -> int:
         results = verify(args.path, skip=args.skip, on_start=on_start, on_result=on_result)
     if not results:
         say(f"FAIL  nothing to verify in {args.path}: no chart, Dockerfile, workflow or Python project found")
-    failed = sum(not r.ok for r in results)
-    say(f"{len(results) - failed} passed, {failed} failed")
+    failed = _failed(results)
+    say(f"{sum(r.ok for r in results)} passed, {failed} failed")
     if args.json:
         write_json(args.json, "verify", verify_json(args.path, results))
-    return EXIT_FAILED if failed or not results else EXIT_OK
+    return EXIT_FAILED if failed else EXIT_OK

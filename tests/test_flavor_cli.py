@@ -10,6 +10,7 @@ import yaml
 
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
+from tests.helpers import commit_all
 from tests.test_generated_docs import ShellSession, developer_env
 from tests.test_next_steps import printed_commands
 from tests.test_register import naavre_helm_checkout
@@ -82,7 +83,7 @@ def _one_line_refusal(capsys, args: list[str], message: str) -> None:
     assert main(["new", "flavor", *args, "--defaults"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith(f"naavre-scaffold new: error: dest: {message}"), err
+    assert err.startswith(f"naavre-scaffold new: error: --dest: {message}"), err
 
 
 def test_outside_a_flavors_repository_is_refused(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -122,3 +123,31 @@ def test_a_flavor_with_dest_from_elsewhere_is_not_committed(flavors: Path, capsy
     assert "(not committed: part of the repository around it)" in capsys.readouterr().out
     assert git(flavors, "rev-parse", "HEAD") == head
     assert git(flavors, "status", "--porcelain") == "?? flavors/geo/"
+
+
+def test_a_name_or_alias_another_flavor_has_is_refused(flavors: Path, monkeypatch, capsys) -> None:
+    """What the repository's own scripts/base_image_tags.py would fail on is refused before writing."""
+    monkeypatch.chdir(flavors)
+    assert main(["new", "flavor", "geo", "-d", "aliases=[geology]", "--defaults", "--quiet"]) == 0
+    commit_all(flavors, "Add the geo flavor")
+    capsys.readouterr()
+    refused = [
+        (["eco", "-d", 'aliases=["python"]'], "aliases: python is already a name or alias of flavor vanilla"),
+        (
+            ["eco", "-d", "aliases=[eco-x, vanilla]"],
+            "aliases: vanilla is already a name or alias of flavor vanilla",
+        ),
+        (["eco", "-d", "aliases=[geology]"], "aliases: geology is already a name or alias of flavor geo"),
+        (["r"], "name: r is already a name or alias of flavor vanilla"),
+        (["geology"], "name: geology is already a name or alias of flavor geo"),
+    ]
+    for args, message in refused:
+        assert main(["new", "flavor", *args, "--defaults"]) == 2, args
+        assert capsys.readouterr().err == f"naavre-scaffold new: error: {message}\n"
+    assert git(flavors, "status", "--porcelain") == ""
+    assert sorted(p.name for p in (flavors / "flavors").iterdir()) == ["geo", "vanilla"]
+
+
+def test_a_flavors_repository_describes_itself(flavors: Path) -> None:
+    answers = yaml.safe_load((flavors / ".copier-answers.yml").read_text())
+    assert answers["description"] == "NaaVRE flavors repository"

@@ -33,6 +33,8 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output.vt100 import Vt100_Output
 from prompt_toolkit.utils import get_cwidth
 
+from naavre_scaffold.cli import main
+from naavre_scaffold.git import git
 from naavre_scaffold.prompts import COPIER_PROMPT, NO_TERMINAL_NOTICE, ask_readably, readable_prompts
 
 COMMAND = str(Path(sys.executable).parent / "naavre-scaffold")
@@ -292,6 +294,26 @@ def test_ctrl_c_at_a_prompt_exits_130_with_one_line_and_writes_nothing(
     assert len(errors) == 1 and errors[0].startswith("naavre-scaffold new: error: interrupted"), errors
     assert "Traceback" not in terminal.shown()
     assert list(tmp_path.iterdir()) == []  # no NaaVRE-stopped-service, nothing else
+
+
+def test_an_alias_typed_at_a_prompt_that_another_flavor_has_is_refused(
+    tmp_path: Path, run_in_terminal: Callable[..., Terminal]
+) -> None:
+    """Known only once asked, it is refused after the render, and the flavor's folder goes again."""
+    assert main(["new", "flavors-repo", "flavors", "--dest", str(tmp_path), "--defaults", "--quiet"]) == 0
+    stderr = tmp_path.parent / f"{tmp_path.name}-stderr"
+    terminal = run_in_terminal(["new", "flavor", "eco"], stderr=stderr)
+    for question in ("One-line description", "Author or team", "GitHub organisation", "Kernels the flavor"):
+        terminal.answer(question)
+    terminal.answer("Other names for this flavor", "[python]")
+    for question in ("More conda-forge", "Build the flavor's Jupyter", "Build the cell base", "Free disk"):
+        terminal.answer(question)
+    assert terminal.exit_code() == 2, terminal.shown()
+    assert stderr.read_text().splitlines() == [
+        "naavre-scaffold new: error: aliases: python is already a name or alias of flavor vanilla"
+    ]
+    assert not (tmp_path / "flavors/eco").exists()
+    assert git(tmp_path, "status", "--porcelain") == ""
 
 
 @pytest.mark.parametrize("redirected", ["stdout", "stdout and stderr"])

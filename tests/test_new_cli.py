@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import subprocess
 import sys
+import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
+from naavre_scaffold import __version__
 from naavre_scaffold import new as new_module
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
+from naavre_scaffold.new import create
+from naavre_scaffold.template_source import bundled_root, read_questions
+from naavre_scaffold.templates import FLAVORS_REPO_MARKER, TEMPLATES
 from tests.helpers import commit_all
 
 COMMAND = str(Path(sys.executable).parent / "naavre-scaffold")
+ERROR = "naavre-scaffold new: error: "
+INTERRUPTED = f"{ERROR}interrupted; nothing was kept, so the same command can be rerun"
 
 
 def _error_line(capsys) -> str:
@@ -157,7 +168,7 @@ def test_checkout_renders_its_unreleased_work_and_says_which(
     out = capsys.readouterr().out
     described = git(template_repo, "describe", "--tags")
     assert described.endswith(git(template_repo, "rev-parse", "--short", "HEAD").join(["-1-g", ""]))
-    assert f"from {template_repo} at {described} (commit" in out
+    assert f"from {template_repo} at {described} (the new repository's first commit is " in out
     assert "# unreleased change" in (dest / ".flake8").read_text()
     answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
     assert answers["_commit"] == described
@@ -197,7 +208,7 @@ def test_options_are_never_abbreviated(tmp_path: Path, monkeypatch, capsys) -> N
     monkeypatch.chdir(tmp_path)
     assert main(["new", "service", "qc", "--default"]) == 2
     err = capsys.readouterr().err
-    assert "usage: naavre-scaffold new " in err  # the subcommand's usage, not the top level's
+    assert err.startswith("naavre-scaffold new: error:")  # the subcommand's, not the top level's
     assert "unrecognized arguments: --default" in err
     assert list(tmp_path.iterdir()) == []
 
@@ -213,9 +224,7 @@ def test_failure_after_the_render_removes_what_new_made(tmp_path: Path, monkeypa
     monkeypatch.setattr(new_module, "init_and_commit", broken)
     assert main(["new", "service", "qc", "--defaults"]) == (130 if failure is KeyboardInterrupt else 3)
     error = _error_line(capsys)
-    assert error.endswith(
-        "interrupted; nothing more was started" if failure is KeyboardInterrupt else "No space left on device"
-    )
+    assert error.endswith(INTERRUPTED if failure is KeyboardInterrupt else "No space left on device")
     assert list(tmp_path.iterdir()) == []
     monkeypatch.undo()
     monkeypatch.chdir(tmp_path)
@@ -264,3 +273,235 @@ def test_an_error_without_a_terminal_is_still_one_line(tmp_path: Path) -> None:
         "naavre-scaffold new: error: name: given twice: 'aa' as an argument and 'bb' as -d name=..."
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+# Every yes/no question, with a template that asks it (test_yes_no_questions_are_all_here keeps it whole).
+YES_NO_QUESTIONS = [
+    ("jupyterlab", "has_settings"),
+    ("flavor", "build_jupyter"),
+    ("flavor", "build_cell_base"),
+    ("flavor", "free_disk_space"),
+]
+
+
+def _destination(template: str, tmp_path: Path) -> Path:
+    """Where ``new template x`` may write: a flavor only inside a flavors repository (a bare one here)."""
+    if TEMPLATES[template].host_marker is None:
+        return tmp_path / "x"
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / FLAVORS_REPO_MARKER).write_text("")
+    return tmp_path / "repo/flavors/x"
+
+
+def test_yes_no_questions_are_all_here() -> None:
+    questions = read_questions(bundled_root())
+    yes_no = {key for key, question in questions.items() if question.get("type") == "bool"}
+    assert {key for _, key in YES_NO_QUESTIONS} == yes_no
+
+
+@pytest.mark.parametrize("value", ["maybe", "", "2", "t", "yes please"])
+@pytest.mark.parametrize(("template", "question"), YES_NO_QUESTIONS)
+def test_a_yes_no_answer_must_say_yes_or_no(tmp_path: Path, capsys, template, question, value) -> None:
+    dest = _destination(template, tmp_path)
+    code = main(["new", template, "x", "--defaults", "-d", f"{question}={value}", "--dest", str(dest)])
+    assert code == 2
+    assert _error_line(capsys) == f"{ERROR}{question}: must be true or false (got {value!r})"
+    assert not dest.parent.exists() if template == "flavor" else not dest.exists()
+
+
+def test_a_yes_no_answer_from_a_data_file_must_say_yes_or_no(tmp_path: Path, capsys) -> None:
+    answers = tmp_path / "answers.yml"
+    answers.write_text("has_settings: maybe\n")
+    dest = tmp_path / "x"
+    code = main(["new", "jupyterlab", "x", "--defaults", "--data-file", str(answers), "--dest", str(dest)])
+    assert code == 2
+    assert _error_line(capsys) == f"{ERROR}has_settings: must be true or false (got 'maybe')"
+    assert not dest.exists()
+
+
+@pytest.mark.parametrize(("spelled", "meant"), [("Yes", True), ("OFF", False), ("0", False), (True, True)])
+def test_clear_yes_no_spellings_are_taken(tmp_path: Path, spelled, meant) -> None:
+    repo = create("jupyterlab", "x", tmp_path / "x", {"has_settings": spelled}, pretend=True)
+    assert repo.answers["has_settings"] is meant
+
+
+def test_another_templates_question_is_refused(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "service", "x", "--defaults", "-d", "kind=frontend"]) == 2
+    assert _error_line(capsys) == (
+        f"{ERROR}kind: is a question of the jupyterlab template, not of the service template"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_question_of_two_other_templates_names_both(tmp_path: Path, capsys) -> None:
+    dest = _destination("flavor", tmp_path)
+    assert main(["new", "flavor", "x", "--defaults", "-d", "registry=ghcr.io/x", "--dest", str(dest)]) == 2
+    assert _error_line(capsys) == (
+        "naavre-scaffold new: error: registry: is a question of the service and flavors-repo templates, "
+        "not of the flavor template"
+    )
+
+
+def test_an_unknown_question_lists_only_this_templates_questions(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "service", "x", "--defaults", "-d", "prot=1"]) == 2
+    assert _error_line(capsys) == (
+        "naavre-scaffold new: error: prot: unknown question "
+        "(the service template asks: description, author, github_org, registry, port, python_version)"
+    )
+
+
+def test_a_bad_yaml_answer_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    dest = _destination("flavor", tmp_path)
+    assert main(["new", "flavor", "x", "--defaults", "-d", "aliases=[eco", "--dest", str(dest)]) == 2
+    assert _error_line(capsys).startswith("naavre-scaffold new: error: aliases: must be valid YAML")
+
+
+def _unmakeable(tmp_path: Path) -> list[tuple[str, str]]:
+    """Destinations that cannot be made, and what the error says about each."""
+    file = tmp_path / "file"
+    file.write_text("mine")
+    return [
+        ("/proc/qc", "/proc"),  # cannot be made, not even by root
+        (f"{file}/qc", f"{file} is not a folder"),
+        (str(file), f"{file} already exists and is not a folder"),
+    ]
+
+
+def test_a_destination_that_cannot_be_made_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    for dest, message in _unmakeable(tmp_path):
+        assert main(["new", "service", "qc", "--defaults", "--dest", dest]) == 2, dest
+        error = _error_line(capsys)
+        assert error.startswith("naavre-scaffold new: error: --dest: ") and message in error, error
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
+    assert (tmp_path / "file").read_text() == "mine"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes in any folder")
+def test_a_destination_in_a_read_only_folder_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "read-only"
+    folder.mkdir(mode=0o555)
+    assert main(["new", "service", "qc", "--defaults", "--dest", str(folder / "qc")]) == 2
+    assert _error_line(capsys) == (
+        f"{ERROR}--dest: {folder} is not writable, so {folder / 'qc'} cannot be made in it"
+    )
+
+
+def _interrupt(*args, **kwargs) -> None:
+    raise KeyboardInterrupt
+
+
+def _interrupt_after(function):
+    def interrupted(*args, **kwargs):
+        function(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    return interrupted
+
+
+class _InterruptedOutput:
+    """Standard output on which Ctrl-C comes while ``text`` is written."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def write(self, text: str) -> int:
+        if self.text in text:
+            raise KeyboardInterrupt
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+# Steps of `new` after the render, each interrupted by Ctrl-C, as monkeypatch sets them up.
+LATE_STEPS = {
+    "after the render": lambda patch: patch.setattr(
+        new_module, "_render", _interrupt_after(new_module._render)
+    ),
+    "after the commit": lambda patch: patch.setattr(
+        new_module, "init_and_commit", _interrupt_after(new_module.init_and_commit)
+    ),
+    "while working out the next steps": lambda patch: patch.setitem(
+        TEMPLATES, "service", replace(TEMPLATES["service"], next_steps=_interrupt)
+    ),
+    "while printing the success line": lambda patch: patch.setattr(
+        sys, "stdout", _InterruptedOutput("Created ")
+    ),
+}
+
+
+@pytest.mark.parametrize("step", LATE_STEPS)
+def test_ctrl_c_before_success_is_reported_keeps_nothing(tmp_path: Path, monkeypatch, capsys, step) -> None:
+    monkeypatch.chdir(tmp_path)
+    LATE_STEPS[step](monkeypatch)
+    code = main(["new", "service", "qc", "--defaults"])
+    monkeypatch.undo()
+    assert code == 130
+    assert list(tmp_path.iterdir()) == []
+    assert _error_line(capsys) == INTERRUPTED
+
+
+def test_an_interrupt_removes_only_what_new_made(tmp_path: Path, monkeypatch, capsys) -> None:
+    """The folders `new` made above the destination go too; a destination that was there stays, empty."""
+    monkeypatch.setattr(new_module, "init_and_commit", _interrupt)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["new", "service", "qc", "--defaults", "--dest", str(empty)]) == 130
+    assert main(["new", "service", "qc", "--defaults", "--dest", str(tmp_path / "made/deeper/qc")]) == 130
+    assert [p.name for p in tmp_path.iterdir()] == ["empty"]
+    assert list(empty.iterdir()) == []
+
+
+def test_a_second_ctrl_c_while_undoing_still_removes_everything(tmp_path: Path, monkeypatch, capsys) -> None:
+    dest = tmp_path / "qc"
+    rmtree = shutil.rmtree
+
+    def impatient(path, *args, **kwargs) -> None:
+        if Path(path) == dest:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C again, as the cleanup starts
+        rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(new_module, "init_and_commit", _interrupt)
+    monkeypatch.setattr(shutil, "rmtree", impatient)
+    assert main(["new", "service", "qc", "--defaults", "--dest", str(dest)]) == 130
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
+    assert _error_line(capsys) == INTERRUPTED
+
+
+def test_sigterm_before_success_is_reported_keeps_nothing(tmp_path: Path) -> None:
+    """SIGTERM, sent as the repository is committed: the real signal, in a process of its own."""
+    script = textwrap.dedent(
+        """
+        import os, signal, sys
+        from naavre_scaffold import new
+        from naavre_scaffold.cli import main
+
+        def terminated(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        new.init_and_commit = terminated
+        sys.exit(main(["new", "service", "qc", "--defaults"]))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 130, done.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert done.stderr.splitlines() == [INTERRUPTED]
+
+
+def test_created_line_names_the_folder_and_labels_the_commit(tmp_path: Path, monkeypatch, capsys) -> None:
+    """`--dest .` says which folder; the new repository's commit is told apart from the template's version."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert main(["new", "service", "qc", "--defaults", "-q", "--dest", "."]) == 0
+    commit = git(here, "rev-parse", "HEAD")[:8]
+    assert capsys.readouterr().out == (
+        f"Created {here} from https://github.com/NaaVRE/naavre-scaffold.git at v{__version__} "
+        f"(the new repository's first commit is {commit}).\n"
+    )

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from naavre_scaffold.checks import processes
 from naavre_scaffold.git import init_and_commit
+from naavre_scaffold.signals import held_signals
 from naavre_scaffold.template_source import TemplateSource
 from naavre_scaffold.verify import CHECKS
 from tests.helpers import render
@@ -119,7 +119,7 @@ def test_a_second_ctrl_c_during_cleanup_takes_effect_once_it_is_done() -> None:
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own, as in the CLI
     cleaned = []
     try:
-        with pytest.raises(KeyboardInterrupt), processes.held_signals():
+        with pytest.raises(KeyboardInterrupt), held_signals():
             signal.raise_signal(signal.SIGINT)
             cleaned.append("all")  # not cut short
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back

@@ -15,11 +15,12 @@ import re
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from naavre_scaffold.signals import held_signals
 
 SHOWN_LINES = 15
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -27,7 +28,6 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 YARN_FRAME = re.compile(r"YN0000: [┌└]")
 STOP_SECONDS = 10  # how long a tool has to end after SIGTERM before SIGKILL
 REMOVE_ATTEMPTS = 5  # tries at removing a work folder, half a second apart
-STOPPING_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def start(args: list[str], cwd: Path, env: dict[str, str], log: IO[str]) -> subprocess.Popen:
@@ -78,30 +78,6 @@ def _signal_group(group: int, sig: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-@contextlib.contextmanager
-def held_signals() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM back during a cleanup; the first one caught takes effect right after.
-
-    A second Ctrl-C during the cleanup of the first would otherwise leave a tool
-    running or a work folder half removed. Python runs signal handlers in the main
-    thread only, so elsewhere there is nothing to hold back.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    # A handler not set from Python (None) cannot be put back: that signal is not held.
-    held = [sig for sig in STOPPING_SIGNALS if signal.getsignal(sig) is not None]
-    previous = {sig: signal.signal(sig, lambda signum, _frame: caught.append(signum)) for sig in held}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if caught:
-            signal.raise_signal(caught[0])
 
 
 @contextlib.contextmanager

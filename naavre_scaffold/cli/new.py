@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import sys
 import textwrap
@@ -12,11 +13,12 @@ from typing import Any
 import jinja2
 import yaml
 
+from naavre_scaffold.answers import template_asks
 from naavre_scaffold.cli._common import add_command, add_quiet, add_vcs_ref
 from naavre_scaffold.errors import EXIT_OK, UsageError
-from naavre_scaffold.new import create
+from naavre_scaffold.new import NewRepo, create
 from naavre_scaffold.prompts import NO_TERMINAL_NOTICE
-from naavre_scaffold.template_source import bundled_root, read_questions, resolve
+from naavre_scaffold.template_source import TemplateSource, bundled_root, read_questions, resolve
 from naavre_scaffold.templates import TEMPLATES
 
 NAME_PLACEHOLDER = "<name>"
@@ -47,10 +49,7 @@ def _questions_help(template: str) -> list[str]:
     for key, question in read_questions(bundled_root()).items():
         if key in context:
             continue
-        when = question.get("when", True)
-        if isinstance(when, str):
-            when = jinja2.Template(when).render(context).strip().lower() == "true"
-        if when is False:
+        if not template_asks(question, template):
             continue
         default = question.get("default")
         context[key] = _shown_default(default, context) if default is not None else ""
@@ -107,7 +106,8 @@ def add(commands: argparse._SubParsersAction) -> None:
         type=_key_value,
         default=[],
         metavar="KEY=VALUE",
-        help="answer a question, e.g. -d port=8080 -d github_org=MyOrg (repeatable)",
+        help="answer a question, e.g. -d port=8080 -d github_org=MyOrg (repeatable); a yes/no question "
+        "takes true/false, yes/no, y/n, on/off or 1/0",
     )
     parser.add_argument(
         "--data-file",
@@ -155,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
     data = _data_file(args.data_file) | dict(args.data)
     source = resolve(args.template_source, args.vcs_ref)
     interactive = not args.defaults and sys.stdin.isatty()
+    notice = not interactive and not args.defaults and not args.quiet
     repo = create(
         args.template,
         args.name,
@@ -163,17 +164,32 @@ def run(args: argparse.Namespace) -> int:
         source=source,
         defaults=not interactive,
         pretend=args.pretend,
+        next_steps=not args.quiet,
+        announce=functools.partial(_announce, source, notice, args.pretend),
     )
-    if not interactive and not args.defaults and not args.quiet:  # after the checks: an error stays one line
+    if repo.next_steps:
+        print()
+        print(repo.next_steps)
+    return EXIT_OK
+
+
+def _announce(source: TemplateSource, notice: bool, pretend: bool, repo: NewRepo) -> None:
+    """Say what ``new`` made, or would make; until this is printed, a failure undoes the run."""
+    if notice:  # after the checks: an error stays one line
         print(f"naavre-scaffold new: {NO_TERMINAL_NOTICE}", file=sys.stderr)
-    if args.pretend:
-        print(f"Would create {repo.path} from {source.label}, with {len(repo.files)} files:")
+    if pretend:
+        print(f"Would create {_shown(repo.path)} from {source.label}, with {len(repo.files)} files:")
         print("\n".join(f"  {file}" for file in repo.files))
         print("Nothing was written (--pretend).")
-        return EXIT_OK
-    made = f"commit {repo.commit[:8]}" if repo.commit else "not committed: part of the repository around it"
-    print(f"Created {repo.path} from {source.label} ({made}).")
-    if not args.quiet:
-        print()
-        print(TEMPLATES[repo.template].next_steps(repo.path, repo.answers))
-    return EXIT_OK
+        return
+    made = (
+        f"the new repository's first commit is {repo.commit[:8]}"
+        if repo.commit
+        else "not committed: part of the repository around it"
+    )
+    print(f"Created {_shown(repo.path)} from {source.label} ({made}).", flush=True)
+
+
+def _shown(path: Path) -> str:
+    """``path`` as it was given, unless that names no folder of its own (``.``, ``..``): then in full."""
+    return str(path.resolve() if path.name in ("", "..") else path)

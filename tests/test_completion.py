@@ -33,6 +33,8 @@ def _complete(line: str, tmp_path: Path) -> list[str]:
         ("naavre-scaffold new s", ["service"]),
         ("naavre-scaffold update --d", ["--diff", "--dry-run"]),
         ("naavre-scaffold new service x --def", ["--defaults"]),
+        ("naavre-scaffold new service x -d po", ["port="]),
+        ("naavre-scaffold new jupyterlab x -d k", ["kind="]),
     ],
 )
 def test_completes_commands_templates_and_options(line: str, expected: list[str], tmp_path: Path) -> None:

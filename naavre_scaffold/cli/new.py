@@ -99,7 +99,7 @@ def add(commands: argparse._SubParsersAction) -> None:
         "name", help="short name, e.g. data-quality (lowercase letters, digits, single hyphens)"
     )
     parser.add_argument("--dest", metavar="PATH", help=f"where to create it (default: {destinations})")
-    parser.add_argument(
+    data = parser.add_argument(
         "-d",
         "--data",
         action="append",
@@ -109,6 +109,7 @@ def add(commands: argparse._SubParsersAction) -> None:
         help="answer a question, e.g. -d port=8080 -d github_org=MyOrg (repeatable); a yes/no question "
         "takes true/false, yes/no, y/n, on/off or 1/0",
     )
+    data.completer = _question_keys  # type: ignore[attr-defined]  # argcomplete reads it
     parser.add_argument(
         "--data-file",
         metavar="FILE",
@@ -134,6 +135,19 @@ def add(commands: argparse._SubParsersAction) -> None:
     )
     add_quiet(parser)
     parser.set_defaults(run=run)
+
+
+def _question_keys(prefix: str, parsed_args: argparse.Namespace, **_: Any) -> list[str]:
+    """What Tab offers after -d: ``KEY=`` for each question the chosen template asks."""
+    template = getattr(parsed_args, "template", None)
+    keys = [
+        key
+        for key, question in read_questions(bundled_root()).items()
+        if key not in ("template", "name")  # the command's arguments
+        and question.get("when") is not False  # derived, never asked
+        and (template is None or template_asks(question, template))
+    ]
+    return [f"{key}=" for key in keys if key.startswith(prefix)]
 
 
 def _data_file(path: str | None) -> dict[str, Any]:

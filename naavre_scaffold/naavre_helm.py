@@ -11,6 +11,7 @@ with values of the same shape, so a chart that the umbrella could not deploy fai
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 EXAMPLE_DOMAIN = "naavre.example.org"
@@ -130,27 +131,96 @@ __CHART__:
 """
 
 
-def virtual_lab(slug: str, flavor: str, image: str, tag: str, tags_url: str) -> dict[str, Any]:
-    """``values/virtual-labs/values-<slug>.public.yaml``: a lab on a flavor's Jupyter image of one release."""
+# Every real lab's containerizer maps Python modules to conda packages with this file.
+MODULE_MAPPING_URL = "https://raw.githubusercontent.com/QCDIS/NaaVRE-conf/main/module_mapping.json"
+# What the real labs give the workflow service's splitter.
+SPLITTER_MAX_BRANCHES = 32
+# The community every real lab shares its cells with (values/virtual-labs/communities.yaml).
+DEFAULT_COMMUNITY = "naavre"
+
+
+@dataclass(frozen=True)
+class LabSettings:
+    """What a lab needs besides its image: the containerizer's settings and the catalogue's keys.
+
+    ``cell_github_url`` is the GitHub repository the containerizer pushes the lab's cells
+    to, ``registry_url`` where their images go; ``communities`` and ``labels`` are keys of
+    ``jupyterhub.communities`` and ``jupyterhub.vlabLabels``, which the catalogue hook
+    reads for every enabled lab. The token for ``cell_github_url`` is a secret: it goes
+    in the lab's SOPS-encrypted file, never here.
+    """
+
+    cell_github_url: str
+    registry_url: str
+    module_mapping_url: str = MODULE_MAPPING_URL
+    communities: tuple[str, ...] = (DEFAULT_COMMUNITY,)
+    labels: tuple[str, ...] = ()
+
+
+# For a lab written by hand (next_steps): what only its author can fill in.
+TO_FILL = LabSettings(
+    cell_github_url="<the lab's cells repository, https://github.com/<org>/<repo>>",
+    registry_url="<its cells' image registry, ghcr.io/<org>/<repo>>",
+)
+
+
+def virtual_lab(
+    slug: str, flavor: str, image: str, tag: str, tags_url: str, settings: LabSettings
+) -> dict[str, Any]:
+    """``values/virtual-labs/values-<slug>.public.yaml``: a lab on a flavor's Jupyter image of one release.
+
+    Shaped like the real lab files: off until a deployment enables it, every key the
+    catalogue hook reads (``labels``, ``communities``) and every per-lab setting the
+    containerizer's ``VLConfig`` requires except the token, which is a secret.
+    """
     return {
         "jupyterhub": {
             "vlabs": {
                 slug: {
-                    "enabled": True,
+                    "enabled": False,
                     "slug": slug,
                     "title": f"{slug.replace('-', ' ').title()} lab",
+                    "communities": list(settings.communities),
+                    "labels": list(settings.labels),
                     "description": f"A virtual lab on the NaaVRE {flavor} flavor.",
                     "dirname": slug.replace("-", " ").title(),
                     "image": {"name": image, "tag": tag},
-                    "configuration": {"base_image_tags_url": tags_url},
+                    "configuration": {
+                        "base_image_tags_url": tags_url,
+                        "module_mapping_url": settings.module_mapping_url,
+                        "cell_github_url": settings.cell_github_url,
+                        "registry_url": settings.registry_url,
+                        "log_queries": True,
+                        "splitter_max_branches": SPLITTER_MAX_BRANCHES,
+                    },
                 }
             }
         }
     }
 
 
+def lab_secrets_path(slug: str) -> str:
+    return f"values/virtual-labs/values-{slug}.secrets.yaml"
+
+
+def lab_enabled(slug: str) -> dict[str, Any]:
+    """What a deployment's values add to offer the lab (lab files leave every lab off)."""
+    return {"jupyterhub": {"vlabs": {slug: {"enabled": True}}}}
+
+
+def lab_secrets(slug: str, token: str) -> dict[str, Any]:
+    """``values-<slug>.secrets.yaml`` once decrypted: the token the containerizer pushes cells with."""
+    return {"jupyterhub": {"vlabs": {slug: {"configuration": {"cell_github_token": token}}}}}
+
+
 def virtual_lab_of(
-    images: dict[str, Any], owner: dict[str, Any], repository: str, flavor: str, slug: str, tag: str
+    images: dict[str, Any],
+    owner: dict[str, Any],
+    repository: str,
+    flavor: str,
+    slug: str,
+    tag: str,
+    settings: LabSettings = TO_FILL,
 ) -> dict[str, Any]:
     """``virtual_lab`` for a flavor of a flavors repository made by naavre-scaffold.
 
@@ -162,7 +232,7 @@ def virtual_lab_of(
         f"https://github.com/{owner.get('github_org', '<org>')}/{owner.get('name', repository)}"
         f"/releases/download/{tag}/base_image_tags.json"
     )
-    return virtual_lab(slug, flavor, image, tag, tags_url)
+    return virtual_lab(slug, flavor, image, tag, tags_url, settings)
 
 
 def service_values(chart: str, release: str = "naavre", domain: str = EXAMPLE_DOMAIN) -> dict[str, Any]:

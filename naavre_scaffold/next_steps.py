@@ -256,6 +256,9 @@ their images tagged v0.1.0 and latest, and attaches base_image_tags.json.
 """
 
 
+CELLS_PLACEHOLDER = "https://github.com/<org>/<cells-repository>"
+
+
 def flavor(path: Path, a: Mapping[str, Any]) -> str:
     """Next steps for a new flavor: commit it, build it, release, and register a lab on it in NaaVRE-helm."""
     repository = path.absolute().parent.parent
@@ -281,8 +284,10 @@ base_image_tags.json. No earlier release has the flavor.
 
 Then give NaaVRE a virtual lab on it: register writes the lab's file in a clean NaaVRE-helm
 checkout, here ../NaaVRE-helm (it commits nothing; --version is that release, {tag} unless
-you tag another; --lab the lab's name):
-  naavre-scaffold register {shlex.quote(folder)} --naavre-helm ../NaaVRE-helm --version {tag}
+you tag another; --lab the lab's name; --cell-github-url the GitHub repository that the
+lab's containerized cells go to, which only you know: put it in place of the one below):
+  naavre-scaffold register {shlex.quote(folder)} --naavre-helm ../NaaVRE-helm --version {tag} \
+--cell-github-url {shlex.quote(CELLS_PLACEHOLDER)}
 Without a checkout at hand, the same file by hand, {lab_file_path(name)} (one tag for both):
 {_indent(_yaml(lab))}"""
 

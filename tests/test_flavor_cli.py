@@ -10,6 +10,7 @@ import yaml
 
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
+from naavre_scaffold.next_steps import CELLS_PLACEHOLDER
 from tests.helpers import commit_all
 from tests.test_generated_docs import ShellSession, developer_env
 from tests.test_next_steps import printed_commands
@@ -41,7 +42,12 @@ def test_the_done_when_walk_through(tmp_path: Path, monkeypatch, capsys) -> None
     assert (
         main(["new", "flavor", "ecology", "-d", "languages=both", "-d", 'aliases=["eco"]', "--defaults"]) == 0
     )
-    flavor_steps = printed_commands(capsys.readouterr().out)
+    # The cells repository is the one thing only the person knows: filled in as the steps say.
+    printed = printed_commands(capsys.readouterr().out)
+    flavor_steps = [
+        step.replace(CELLS_PLACEHOLDER, "https://github.com/naavre/ecology-cells") for step in printed
+    ]
+    assert flavor_steps != printed
 
     session = ShellSession(tmp_path / "flavors", developer_env(tmp_path), 0, tmp_path / "unused.log")
     session.env |= {
@@ -55,6 +61,9 @@ def test_the_done_when_walk_through(tmp_path: Path, monkeypatch, capsys) -> None
     assert git(tmp_path / "flavors", "status", "--porcelain") == ""
     assert git(tmp_path / "flavors", "log", "-1", "--format=%s") == "Add the ecology flavor"
     lab = yaml.safe_load((naavre_helm / "values/virtual-labs/values-ecology.public.yaml").read_text())
+    assert lab["jupyterhub"]["vlabs"]["ecology"]["configuration"]["cell_github_url"] == (
+        "https://github.com/naavre/ecology-cells"
+    )
     assert lab["jupyterhub"]["vlabs"]["ecology"]["image"] == {
         "name": "ghcr.io/naavre/flavors/naavre-fl-ecology-jupyter",
         "tag": "v0.1.0",

@@ -11,7 +11,7 @@ import yaml
 
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
-from naavre_scaffold.next_steps import flavor, python_choice, service
+from naavre_scaffold.next_steps import CELLS_PLACEHOLDER, flavor, python_choice, service
 from tests.helpers import commit_all
 from tests.test_generated_docs import ShellSession, check_running_service, developer_env
 from tests.test_register import naavre_helm_checkout
@@ -173,6 +173,7 @@ def test_a_flavor_is_registered_with_the_first_release_of_a_new_repository(
     assert "publish\nthe next release, v0.1.0 (the repository has no release yet)" in steps
     assert printed_commands(steps)[-1] == (
         "naavre-scaffold register flavors/eco --naavre-helm ../NaaVRE-helm --version v0.1.0"
+        f" --cell-github-url '{CELLS_PLACEHOLDER}'"
     )
     assert "      tag: v0.1.0\n" in steps
 
@@ -182,7 +183,7 @@ def test_a_flavor_is_registered_with_the_release_after_the_newest(tmp_path: Path
     steps = _flavor_steps(tmp_path, monkeypatch, "v0.1.0", "v0.9.3", "v0.10.2", "v1.0.0-rc.1", "latest")
 
     assert "the next release, v0.11.0 (the newest release here is v0.10.2)" in steps
-    assert printed_commands(steps)[-1].endswith(" --version v0.11.0")
+    assert " --version v0.11.0 --cell-github-url " in printed_commands(steps)[-1]
     assert "      tag: v0.11.0\n" in steps
     assert "/releases/download/v0.11.0/base_image_tags.json" in steps
     assert "v0.1.0" not in steps

@@ -32,6 +32,7 @@ from tests.test_naavre_helm_fixture import FIXTURE, merge
 
 CHART = "naavre-data-quality-service"
 AFFINITY_LABEL = "node-role/core"
+CELLS = ("--cell-github-url", "https://github.com/NaaVRE/cells-vl-eco")
 
 
 def naavre_helm_checkout(parent: Path, name: str = "NaaVRE-helm") -> Path:
@@ -355,11 +356,29 @@ def test_a_flavor_becomes_a_lab_of_one_release(flavors_repo: Path, service: Path
     assert _run("register", str(service), "--naavre-helm", str(checkout))[0] == 0
     commit_all(checkout, "Register the service")
 
-    code, _, err = _run("register", str(flavors_repo / "flavors" / "eco"), "--naavre-helm", str(checkout))
+    flavor = str(flavors_repo / "flavors" / "eco")
+    code, _, err = _run("register", flavor, "--naavre-helm", str(checkout))
+    assert code == 2 and "error: --cell-github-url: is needed" in err  # no placeholder is written
+    code, _, err = _run("register", flavor, "--naavre-helm", str(checkout), "--community", "nope", *CELLS)
+    assert code == 2 and "--community: nope not in values/virtual-labs/communities.yaml" in err
+    assert git(checkout, "status", "--porcelain") == ""
+
+    code, out, err = _run("register", flavor, "--naavre-helm", str(checkout), *CELLS)
 
     assert code == 0, err
     lab_file = checkout / naavre_helm.lab_file_path("eco")
-    rendered = render_values_chart(checkout, lab_file, checkout / "values" / "values-deploy-minikube.yaml")
+    lab = yaml.safe_load(lab_file.read_text())["jupyterhub"]["vlabs"]["eco"]
+    assert lab["enabled"] is False  # each deployment enables it, as the printed step says:
+    assert "          eco:\n            enabled: true\n" in out
+    assert (lab["communities"], lab["labels"]) == (["naavre"], [])
+    assert lab["configuration"]["registry_url"] == "ghcr.io/naavre/cells-vl-eco"
+    assert "cell_github_token" not in lab["configuration"]  # a secret: the encrypted file's
+    assert f"helm secrets edit {naavre_helm.lab_secrets_path('eco')}" in out
+    enabled = checkout / "enable.yaml"
+    enabled.write_text(yaml.safe_dump(naavre_helm.lab_enabled("eco")))
+    rendered = render_values_chart(
+        checkout, lab_file, checkout / "values" / "values-deploy-minikube.yaml", enabled
+    )
     profiles = rendered["jupyterhub.yaml"]["jupyterhub"]["singleuser"]["profileList"]
     eco = next(p for p in profiles if p["slug"] == "eco")
     assert eco["kubespawner_override"]["image"] == "ghcr.io/naavre/flavors/naavre-fl-eco-jupyter:v0.2.0"
@@ -404,13 +423,15 @@ def test_what_cannot_be_registered_is_refused(flavors_repo: Path, tmp_path: Path
     code, _, err = _run("register", str(extension), "--naavre-helm", str(checkout))
     assert code == 2
     assert "--naavre-helm: NaaVRE-plain-jupyterlab has no service URL setting, and " in err
+    code, _, err = _run("register", str(extension), "--naavre-helm", str(checkout), *CELLS)
+    assert code == 2 and "--cell-github-url: only a flavor becomes a virtual lab" in err
     assert git(checkout, "status", "--porcelain") == ""
 
 
 def test_a_lab_that_exists_is_refused(flavors_repo: Path, tmp_path: Path) -> None:
     checkout = naavre_helm_checkout(tmp_path)
     flavor = str(flavors_repo / "flavors" / "eco")
-    code, _, err = _run("register", flavor, "--naavre-helm", str(checkout), "--lab", "openlab")
+    code, _, err = _run("register", flavor, "--naavre-helm", str(checkout), "--lab", "openlab", *CELLS)
     assert code == 1
     assert err.endswith(
         f"the lab openlab is already registered: {checkout / 'values' / 'values.yaml'} has it\n"

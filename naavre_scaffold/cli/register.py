@@ -7,7 +7,7 @@ import sys
 
 from naavre_scaffold.cli._common import add_command, existing_folder, folder_option
 from naavre_scaffold.errors import EXIT_OK
-from naavre_scaffold.register import patches, register, review_commands
+from naavre_scaffold.register import LabOptions, patches, register, review_commands
 
 
 def add(commands: argparse._SubParsersAction) -> None:
@@ -37,12 +37,47 @@ def add(commands: argparse._SubParsersAction) -> None:
         "(for a service without one, 0.1.0, its first release)",
     )
     parser.add_argument("--lab", metavar="SLUG", help="a flavor's virtual lab name (default: the flavor's)")
+    lab = parser.add_argument_group("a flavor's virtual lab (its cells token goes in its encrypted file)")
+    lab.add_argument(
+        "--cell-github-url",
+        metavar="URL",
+        help="needed: the GitHub repository the lab's cells are pushed to, https://github.com/<owner>/<repo>",
+    )
+    lab.add_argument(
+        "--registry-url",
+        metavar="REF",
+        help="where the cells' images go (default: ghcr.io/<owner>/<repo> of --cell-github-url)",
+    )
+    lab.add_argument(
+        "--module-mapping-url",
+        metavar="URL",
+        help="the module-to-conda-package map for the containerizer (default: NaaVRE-conf's, as every lab)",
+    )
+    lab.add_argument(
+        "--community",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a community the lab shares cells with, repeatable (default: naavre)",
+    )
+    lab.add_argument(
+        "--label", action="append", default=[], metavar="KEY", help="a label of the lab, repeatable"
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the edits as patches; write nothing")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    registration = register(args.path, args.naavre_helm, args.flavors, args.version, args.lab, args.dry_run)
+    lab = LabOptions(
+        args.cell_github_url,
+        args.registry_url,
+        args.module_mapping_url,
+        tuple(args.community),
+        tuple(args.label),
+    )
+    registration = register(
+        args.path, args.naavre_helm, args.flavors, args.version, args.lab, args.dry_run, lab
+    )
     if args.dry_run:
         for checkout, patch in patches(registration).items():
             print(f"# {checkout}: apply at its root with git apply", flush=True)

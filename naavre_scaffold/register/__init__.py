@@ -27,6 +27,7 @@ from naavre_scaffold.register.plan import (
     RELEASE,
     AlreadyRegistered,
     Edit,
+    LabOptions,
     Registration,
     Request,
 )
@@ -34,6 +35,7 @@ from naavre_scaffold.register.plan import (
 __all__ = [
     "AlreadyRegistered",
     "Edit",
+    "LabOptions",
     "Registration",
     "apply",
     "patches",
@@ -50,6 +52,7 @@ def register(
     version: str | None = None,
     lab: str | None = None,
     dry_run: bool = False,
+    lab_options: LabOptions | None = None,
 ) -> Registration:
     """Add a service, extension or flavor made by naavre-scaffold to the deployment's checkouts.
 
@@ -65,7 +68,11 @@ def register(
                   service, and its pin when BinderHub builds the lab images
       flavor      into NaaVRE-helm: a virtual lab on its Jupyter image of one
                   release, values/virtual-labs/values-<lab>.public.yaml
-                  (--version vX.Y.Z, --lab)
+                  (--version vX.Y.Z, --lab), off until a deployment enables it,
+                  with the containerizer's settings (--cell-github-url, needed;
+                  --registry-url, --module-mapping-url) and the catalogue's
+                  (--community, --label); its cells token is a secret, left
+                  for the lab's SOPS-encrypted file
 
     Edits add lines (and the comma or loop entry next to an overrides.json entry)
     and change nothing else: comments, order and quoting stay. A checkout
@@ -73,7 +80,7 @@ def register(
     there, are refused before anything is written. Nothing is committed; --dry-run prints
     the edits as patches (for git apply at each checkout's root) and writes nothing.
     """
-    registration = plan(path, naavre_helm_dir, flavors_dir, version, lab)
+    registration = plan(path, naavre_helm_dir, flavors_dir, version, lab, lab_options)
     if not dry_run:
         apply(registration)
     return registration
@@ -85,6 +92,7 @@ def plan(
     flavors_dir: Path | None = None,
     version: str | None = None,
     lab: str | None = None,
+    lab_options: LabOptions | None = None,
 ) -> Registration:
     """Work out the registration of ``component``; raise, having written nothing, if it cannot be done."""
     if version is not None and not RELEASE.match(version):
@@ -102,9 +110,11 @@ def plan(
             f"{component} is a {kind or 'template-less'} repository; register takes a service, "
             "a jupyterlab extension or a flavor",
         )
-    if lab is not None and kind != "flavor":
-        raise UsageError("--lab", "only a flavor becomes a virtual lab")
-    return planners[kind](Request(component, answers, naavre_helm_dir, flavors_dir, version, lab))
+    options = lab_options or LabOptions()
+    lab_only = ([] if lab is None else ["--lab"]) + options.given()
+    if lab_only and kind != "flavor":
+        raise UsageError(lab_only[0], "only a flavor becomes a virtual lab")
+    return planners[kind](Request(component, answers, naavre_helm_dir, flavors_dir, version, lab, options))
 
 
 def apply(registration: Registration) -> None:

@@ -38,6 +38,29 @@ class AlreadyRegistered(ScaffoldError):
 
 
 @dataclass(frozen=True)
+class LabOptions:
+    """A flavor's lab settings as given on the command line (None: not given)."""
+
+    cell_github_url: str | None = None
+    registry_url: str | None = None
+    module_mapping_url: str | None = None
+    communities: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+
+    def given(self) -> list[str]:
+        """The options given, by name, to refuse them for a component that is no lab."""
+        names = ["--cell-github-url", "--registry-url", "--module-mapping-url", "--community", "--label"]
+        values = [
+            self.cell_github_url,
+            self.registry_url,
+            self.module_mapping_url,
+            self.communities,
+            self.labels,
+        ]
+        return [name for name, value in zip(names, values, strict=True) if value]
+
+
+@dataclass(frozen=True)
 class Request:
     """What was asked: the component (and its answers), the checkouts and the options."""
 
@@ -47,6 +70,7 @@ class Request:
     flavors: Path | None = None
     version: str | None = None
     lab: str | None = None
+    lab_options: LabOptions = field(default_factory=LabOptions)
 
 
 @dataclass(frozen=True)

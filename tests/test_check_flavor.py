@@ -437,3 +437,26 @@ def test_rendered_flavors_repo_passes(template_git, tmp_path: Path) -> None:
         "base_image_tags scripts/base_image_tags.py",
     } <= names
     assert any(r.kind == "dockerfile" and r.name == "hadolint docker/cell-build.Dockerfile" for r in results)
+
+
+@pytest.mark.skipif(
+    not all(folder.is_dir() and any(folder.iterdir()) for folder in FLAVOR_TEMPLATES),
+    reason="the flavors-repo and flavor templates are not written yet",
+)
+def test_rendered_flavors_repo_accepts_a_real_config_without_aliases(template_git, tmp_path: Path) -> None:
+    """3 of the 24 NaaVRE/flavors configs have no aliases key; such a flavor moves in unchanged."""
+    repo = tmp_path / "flavors"
+    render = {"defaults": True, "quiet": True, "vcs_ref": template_git.vcs_ref}
+    copier.run_copy(template_git.path, repo, data={"template": "flavors-repo", "name": "flavors"}, **render)
+    wiresits = {"template": "flavor", "name": "wiresits", "languages": "r"}
+    copier.run_copy(template_git.path, repo / "flavors/wiresits", data=wiresits, **render)
+    (repo / "flavors/wiresits/flavor_config.yaml").write_text(
+        "flavor_name: wiresits\nbuild_jupyter: True\nbuild_cell_base: True\nfree_disk_space: False\n"
+    )
+    results = verify(repo, skip=["helm", "workflows", "python", "jupyterlab", "dockerfile"])
+    assert [f"{r.kind} {r.name}: {r.detail}" for r in results if not r.ok] == []
+    names = {r.name for r in results if r.kind == "flavor"}
+    assert {
+        "wiresits: schema flavors/wiresits/flavor_config.yaml",
+        "base_image_tags scripts/base_image_tags.py",
+    } <= names

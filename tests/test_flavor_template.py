@@ -21,9 +21,21 @@ from naavre_scaffold.checks import find_tool
 from naavre_scaffold.template_source import TemplateSource
 from tests.helpers import render
 
-PYTHON_CONTRACT = ["python>=3.10", "pip", "ipykernel", "git", "jq", "minio"]
-R_CONTRACT = ["r-base=4.4", "r-irkernel", "r-jsonlite", "r-optparse", "r-secretsprovider", "r-getpass"]
-R_CONTRACT += ["r-aws.s3"]
+PYTHON_CONTRACT = ["python>=3.10", "pip=25.0.1", "ipykernel=6.29.5", "git=2.49.0", "jq>=1.8", "minio=7.2.15"]
+R_CONTRACT = ["r=4.4", "r-irkernel=1.3.2", "r-jsonlite=1.9.1", "r-optparse=1.7.5", "r-secretsprovider"]
+R_CONTRACT += ["r-getpass", "r-aws.s3"]
+# What NaaVRE/flavors' vanilla environment.yaml pins with `=` (conda-forge), the
+# versions its images are built and tested with: a generated flavor pins the same.
+VANILLA_PINS = {
+    "r": "4.4",
+    "r-jsonlite": "1.9.1",
+    "r-optparse": "1.7.5",
+    "ipykernel": "6.29.5",
+    "r-irkernel": "1.3.2",
+    "git": "2.49.0",
+    "minio": "7.2.15",
+    "pip": "25.0.1",
+}
 CONFIG_KEYS = {"flavor_name", "build_jupyter", "build_cell_base", "free_disk_space", "aliases"}
 
 # The render matrix: each entry is rendered once per module.
@@ -84,8 +96,24 @@ def test_environment_has_the_kernel_contract_of_its_languages(renders: dict[str,
     conda, pip = _dependencies(renders[key])
     assert pip == ["SecretsProvider"]
     assert set(PYTHON_CONTRACT) - {"python>=3.10"} <= set(conda)
-    r_packages = [spec for spec in conda if spec.startswith("r-")]
+    r_packages = [spec for spec in conda if re.match(r"r($|[-=])", spec)]
     assert r_packages == ([] if languages == "python" else R_CONTRACT)
+
+
+def test_the_contract_is_pinned_as_the_naavre_vanilla_flavor(renders: dict[str, Path]) -> None:
+    conda, _ = _dependencies(renders["both"])
+    pins = dict(spec.split("=", 1) for spec in conda if re.fullmatch(r"[a-z0-9.-]+=[0-9.]+", spec))
+    assert pins == VANILLA_PINS
+    # R as the NaaVRE flavors write it: conda's metapackage r, not r-base.
+    assert "r=4.4" in conda and not [spec for spec in conda if spec.startswith("r-base")]
+
+
+def test_an_extra_r_base_replaces_the_contracts_r(template_git: TemplateSource, tmp_path: Path) -> None:
+    flavor = render(
+        template_git, tmp_path / "r45", "flavor", name="r45", languages="r", extra_packages=["r-base=4.5"]
+    )
+    conda, _ = _dependencies(flavor)
+    assert [spec for spec in conda if re.match(r"r($|-base|=)", spec)] == ["r-base=4.5"]
 
 
 def test_extra_packages_follow_the_contract_as_strings(renders: dict[str, Path]) -> None:

@@ -5,6 +5,7 @@ No docker here: the images are built and tested by this repository's CI (job `fl
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,8 @@ from naavre_scaffold import _copier
 from naavre_scaffold.checks import find_tool, workflows
 from naavre_scaffold.template_source import TemplateSource
 
-DOCKERFILES = ("jupyter", "cell-build", "cell-runtime", "cell-test")
+# cell-test is not among them: CI builds the containerizer's own Dockerfile (scripts/cell_test.py).
+DOCKERFILES = ("jupyter", "cell-build", "cell-runtime")
 
 
 def _render(source: TemplateSource, dest: Path, **answers: object) -> Path:
@@ -88,19 +90,63 @@ def test_the_scripts_read_the_render_itself(render: Path, tmp_path: Path) -> Non
     assert tags["r"]["runtime"] == "ghcr.io/naavre/flavors/naavre-fl-vanilla-cell-runtime:v1.0.0"
 
 
+# Shaped like the 3 of the 24 NaaVRE/flavors configs that have no aliases key (e.g.
+# wiresits): capitalized booleans, nothing else. They must move in unchanged.
+CONFIG_WITHOUT_ALIASES = (
+    "flavor_name: wiresits\nbuild_jupyter: True\nbuild_cell_base: True\nfree_disk_space: False\n"
+)
+
+
+def test_a_real_config_without_aliases_is_accepted_as_none(render: Path, tmp_path: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = yaml.safe_load((render / "schemas/flavor_config.schema.json").read_text())
+    jsonschema.validate(yaml.safe_load(CONFIG_WITHOUT_ALIASES), schema)
+    repo = tmp_path / "repo"
+    (repo / "flavors/wiresits").mkdir(parents=True)
+    (repo / "naavre-flavors.yml").write_text((render / "naavre-flavors.yml").read_text())
+    (repo / "flavors/wiresits/flavor_config.yaml").write_text(CONFIG_WITHOUT_ALIASES)
+    scripts = render / "scripts"
+    tags = subprocess.run(
+        [sys.executable, str(scripts / "base_image_tags.py"), "--root", str(repo), "--tag", "v1.0.0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tags.returncode == 0, tags.stderr
+    assert list(yaml.safe_load(tags.stdout)) == ["wiresits"]
+    matrix = subprocess.run(
+        [sys.executable, str(scripts / "flavor_matrix.py"), "--root", str(repo), "--event", "release"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert matrix.returncode == 0, matrix.stderr
+    assert [entry["flavor"] for entry in yaml.safe_load(matrix.stdout)] == ["wiresits"]
+
+
 @pytest.mark.parametrize("target", DOCKERFILES)
 def test_dockerfiles_are_hadolint_clean_and_keep_the_contract(render: Path, target: str) -> None:
     path = render / "docker" / f"{target}.Dockerfile"
     proc = subprocess.run([find_tool("hadolint"), str(path)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = path.read_text()
-    if target == "cell-test":
-        assert "ARG BUILD_IMAGE" in text and "ARG RUNTIME_IMAGE" in text and "WORKDIR /app" in text
-    else:
-        assert "ARG CONDA_ENV_FILE" in text
-        # Pinned by tag, never :latest or untagged.
-        base = next(line.split()[1] for line in text.splitlines() if line.startswith("FROM "))
-        assert ":" in base and not base.endswith(":latest"), base
+    assert "ARG CONDA_ENV_FILE" in text
+    # Pinned by tag, never :latest or untagged.
+    base = next(line.split()[1] for line in text.splitlines() if line.startswith("FROM "))
+    assert ":" in base and not base.endswith(":latest"), base
+
+
+def test_the_jupyter_image_has_what_naavres_own_has(render: Path) -> None:
+    """jupyter-archive, and no JupyterLab news/update announcements, as NaaVRE/flavors' image."""
+    lines = (render / "docker/jupyter.requirements.txt").read_text().splitlines()
+    requirements = [line for line in lines if line and not line.startswith("#")]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9.]*", line) for line in requirements), requirements
+    assert "jupyter-archive" in {line.split("==")[0] for line in requirements}
+    dockerfile = (render / "docker/jupyter.Dockerfile").read_text()
+    disable = 'jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements"'
+    assert disable in dockerfile
+    # Still built as the base image's non-root user, never switching to root.
+    assert not [line for line in dockerfile.splitlines() if line.startswith("USER")]
 
 
 def test_build_local_sh_is_shellcheck_clean(render: Path) -> None:

@@ -5,7 +5,9 @@
 #   ./build-local.sh -h | --help
 #
 #   -t TARGET  jupyter | cell-build | cell-runtime | cell-test | cell-all | all (default: all)
-#              cell-all is cell-build, cell-runtime and the CI-only cell-test image
+#              cell-all is cell-build, cell-runtime and the CI-only cell-test image:
+#              a sample cell built by NaaVRE-containerizer-service's own Dockerfile
+#              (scripts/cell_test.py downloads it; needs python3 with Jinja2)
 #   -T TAG     image tag (default: local)
 #   -B         do not build jupyter, cell-build, cell-runtime: test the existing ones
 #              (CI builds them with buildx); cell-test is always built from them
@@ -108,12 +110,25 @@ dockerfile() {
 }
 
 build_image() {
-  local args=(--build-arg "CONDA_ENV_FILE=flavors/$flavor/environment.yaml")
   if [[ $1 == cell-test ]]; then
-    args+=(--build-arg "BUILD_IMAGE=$(image cell-build)" --build-arg "RUNTIME_IMAGE=$(image cell-runtime)")
+    build_cell_test
+    return
   fi
   echo "== build $(image "$1") from $(dockerfile "$1")"
-  docker build . --file "$(dockerfile "$1")" --tag "$(image "$1")" "${args[@]}"
+  docker build . --file "$(dockerfile "$1")" --tag "$(image "$1")" \
+    --build-arg "CONDA_ENV_FILE=flavors/$flavor/environment.yaml"
+}
+
+# The cell-test image is what the containerizer builds for a cell: its Dockerfile
+# and environment.yaml, unchanged, in a folder of their own (its build context).
+build_cell_test() {
+  local cell
+  cell=$(mktemp -d)
+  python3 scripts/cell_test.py --build-image "$(image cell-build)" \
+    --runtime-image "$(image cell-runtime)" --output "$cell"
+  echo "== build $(image cell-test) from the containerizer's Dockerfile (scripts/cell_test.py)"
+  docker build "$cell" --tag "$(image cell-test)"
+  rm -rf "$cell"
 }
 
 run_flavor_tests() {

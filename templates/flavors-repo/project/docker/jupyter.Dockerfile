@@ -17,10 +17,15 @@ COPY docker/jupyter.requirements.txt /tmp/jupyter.requirements.txt
 COPY ${CONDA_ENV_FILE} /tmp/environment.yaml
 
 # The base image runs as its non-root user (jovyan), who owns the conda install.
+# JupyterLab's news and update announcements are disabled, as in NaaVRE's own
+# images: users of a virtual lab cannot act on them. It is done in page_config.json
+# (`labextension disable`, at the sys-prefix level) because NaaVRE-helm mounts its
+# own overrides.json over the lab settings, which would drop a setting put there.
 # nb_conda_kernels offers the kernels of the flavor's environment; the filter
 # hides the base environment, which only runs JupyterLab itself. Cells read and
 # write their data under /tmp/data, as in the cell images.
 RUN pip install --no-cache-dir --requirement /tmp/jupyter.requirements.txt \
+    && jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" \
     && mamba install --yes --name base nb_conda_kernels \
     && mamba env create --yes --file /tmp/environment.yaml \
     && mamba clean --all --force-pkgs-dirs --yes \

@@ -9,6 +9,7 @@ copy attached to a release. Its shape is the containerizer's, exactly:
                            "runtime": "<registry>/<prefix><flavor>-cell-runtime:<tag>"}}
 
 Flavors with ``build_cell_base: false`` have no cell images and are left out.
+A flavor_config.yaml without ``aliases`` has none, as in some NaaVRE/flavors configs.
 The registry and the image prefix come from naavre-flavors.yml. Any broken
 flavor_config.yaml is a one-line error naming the file, exit code 2, and nothing
 is written. Needs Python 3.10+ and PyYAML. flavor_matrix.py reuses ``read_flavors``.
@@ -37,7 +38,10 @@ CONFIG_FILE = "flavor_config.yaml"
 FLAVOR_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 TAG = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+$")
 BOOLEANS = ("build_jupyter", "build_cell_base", "free_disk_space")
-KEYS = ("flavor_name", *BOOLEANS, "aliases")
+REQUIRED_KEYS = ("flavor_name", *BOOLEANS)
+# aliases may be left out (= none): some NaaVRE/flavors configs have no such key,
+# and they must move into a repository made from this template unchanged.
+KEYS = (*REQUIRED_KEYS, "aliases")
 EXIT_USAGE = 2
 
 
@@ -92,7 +96,7 @@ def _read_flavor(folder: Path) -> Flavor:
     if not path.is_file():
         raise FlavorError(f"{where}: missing (every folder under flavors/ is a flavor)")
     data = _load_yaml(path, where)
-    missing = [key for key in KEYS if key not in data]
+    missing = [key for key in REQUIRED_KEYS if key not in data]
     if missing:
         raise FlavorError(f"{where}: missing key(s) {', '.join(missing)}")
     unknown = sorted(set(data) - set(KEYS))
@@ -106,7 +110,7 @@ def _read_flavor(folder: Path) -> Flavor:
     for key in BOOLEANS:
         if not isinstance(data[key], bool):
             raise FlavorError(f"{where}: {key} must be true or false (got {data[key]!r})")
-    aliases = data["aliases"]
+    aliases = data.get("aliases", [])
     if not isinstance(aliases, list):
         raise FlavorError(f"{where}: aliases must be a list ([] for none)")
     for alias in aliases:

@@ -40,6 +40,17 @@ def test_flavors_without_cell_images_are_left_out(repo: Path) -> None:
     assert tags["vanilla"] == _images("vanilla", "v2.3.4")
 
 
+def test_a_config_without_aliases_has_none(repo: Path) -> None:
+    """Shaped like the NaaVRE/flavors configs that have no aliases key (and capitalized booleans)."""
+    config = "flavor_name: wetlands\nbuild_jupyter: True\nbuild_cell_base: True\nfree_disk_space: False\n"
+    (repo / "flavors/wetlands").mkdir()
+    (repo / "flavors/wetlands/flavor_config.yaml").write_text(config)
+    proc = run_script("base_image_tags.py", "--root", str(repo), "--tag", "v1.0.0")
+    assert proc.returncode == 0, proc.stderr
+    assert list(json.loads(proc.stdout)) == ["eco", "ecology", "python", "r", "vanilla", "wetlands"]
+    assert json.loads(proc.stdout)["wetlands"] == _images("wetlands")
+
+
 def test_registry_and_prefix_come_from_naavre_flavors_yml(repo: Path) -> None:
     (repo / "naavre-flavors.yml").write_text("registry: registry.example.org/lab\nimage_prefix: ''\n")
     proc = run_script("base_image_tags.py", "--root", str(repo), "--tag", "v1.0.0")
@@ -79,7 +90,7 @@ BROKEN = [
     ("vanilla", "- a list\n", f"flavors/vanilla/{CONFIG}: must be a YAML mapping"),
     ("ecology", None, f"flavors/ecology/{CONFIG}: flavor_name 'other' must equal its folder name"),
     ("ecology", {"build_jupyter": "yes"}, f"flavors/ecology/{CONFIG}: build_jupyter must be true or false"),
-    ("ecology", {"aliases": None}, f"flavors/ecology/{CONFIG}: missing key(s) aliases"),
+    ("ecology", {"build_cell_base": None}, f"flavors/ecology/{CONFIG}: missing key(s) build_cell_base"),
     ("ecology", {"aliases": "eco"}, f"flavors/ecology/{CONFIG}: aliases must be a list"),
     ("ecology", {"aliases": ["Eco"]}, f"flavors/ecology/{CONFIG}: alias 'Eco' must be lowercase"),
     ("ecology", {"aliases": ["python"]}, "alias 'python' is already an alias (flavors/"),

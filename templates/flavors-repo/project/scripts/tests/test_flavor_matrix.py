@@ -30,6 +30,19 @@ def test_every_flavor_with_its_booleans_on_full_builds(repo: Path, event: str) -
     ]
 
 
+def test_a_config_without_aliases_is_built(repo: Path) -> None:
+    """Shaped like the NaaVRE/flavors configs that have no aliases key (and capitalized booleans)."""
+    config = "flavor_name: wetlands\nbuild_jupyter: True\nbuild_cell_base: False\nfree_disk_space: True\n"
+    (repo / "flavors/wetlands").mkdir()
+    (repo / "flavors/wetlands/flavor_config.yaml").write_text(config)
+    assert _matrix(repo, "--event", "release")[-1] == {
+        "flavor": "wetlands",
+        "build_jupyter": True,
+        "build_cell_base": False,
+        "free_disk_space": True,
+    } | _images("wetlands")
+
+
 def _images(flavor: str, base: str = "ghcr.io/naavre/flavors/naavre-fl-") -> dict[str, str]:
     return {
         "jupyter_image": f"{base}{flavor}-jupyter",

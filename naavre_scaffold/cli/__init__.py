@@ -121,4 +121,8 @@ def run() -> None:
         import argcomplete
 
         argcomplete.autocomplete(parser())
-    sys.exit(main())
+    code = main()
+    # Done, and said so: a Ctrl-C while the interpreter shuts down must not turn it into 130.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(code)

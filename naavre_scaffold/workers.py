@@ -30,6 +30,8 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
+from naavre_scaffold.signals import held_signals
+
 PARENT_POLL_SECONDS = 0.2
 
 _stop: Any = None  # the run's multiprocessing Event, set in each worker
@@ -98,7 +100,10 @@ def run_all(
             while pending and len(running) < workers:
                 index = pending.popleft()
                 on_start(index)
-                running[pool.submit(_call, work, jobs[index])] = index
+                # The first submit starts the pool's manager thread: a Ctrl-C in the middle of that
+                # leaves a thread that shutdown() cannot join. So it waits until the submit is done.
+                with held_signals():
+                    running[pool.submit(_call, work, jobs[index])] = index
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 index = running.pop(future)

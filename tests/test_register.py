@@ -399,6 +399,38 @@ def test_a_flavor_becomes_a_lab_of_one_release(flavors_repo: Path, service: Path
     assert code == 2 and "--version: 'nope' is not a release version" in err
 
 
+def test_an_extension_with_settings_and_no_service_gets_its_virtual_lab(tmp_path: Path) -> None:
+    """setup_virtual_lab.sh sets virtualLab for every extension with settings, not only one with a service."""
+    extension = tmp_path / "ext"
+    assert _run("new", "jupyterlab", "plain", "--defaults", "-q", "--dest", str(extension))[0] == 0
+    checkout = naavre_helm_checkout(tmp_path)
+
+    code, _, err = _run("register", str(extension), "--naavre-helm", str(checkout))
+
+    assert code == 0, err
+    # One line changes: the loop's names; overrides.json gets nothing, there is no URL to set.
+    assert git(checkout, "diff", "--numstat").split("\t") == ["1", "1", naavre_helm.JUPYTERHUB_TEMPLATE]
+    rendered = render_values_chart(checkout, checkout / "values" / "values-deploy-minikube.yaml")
+    files = rendered["jupyterhub.yaml"]["jupyterhub"]["singleuser"]["extraFiles"]
+    assert "@naavre/plain-jupyterlab:plugin" not in json.loads(files["overrides.json"]["stringData"])
+    # The script as a server start runs it: the extension's user settings get the lab's slug,
+    # a setting its schema has.
+    script = tmp_path / "setup_virtual_lab.sh"
+    script.write_text(files["setup_virtual_lab.sh"]["stringData"])
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin"}
+    subprocess.run(["bash", str(script), "aneris", "Aneris"], env=env, check=True)
+    written = home / ".jupyter/lab/user-settings/@naavre/plain-jupyterlab/plugin.jupyterlab-settings"
+    assert json.loads(written.read_text()) == {"virtualLab": "aneris"}
+    schema = json.loads((extension / "schema" / "plugin.json").read_text())
+    assert "virtualLab" in schema["properties"]
+    commit_all(checkout, "Register the extension")
+    code, _, err = _run("register", str(extension), "--naavre-helm", str(checkout))
+    assert code == 1 and "NaaVRE-plain-jupyterlab is already registered" in err
+    code, _, err = _run("register", str(extension))
+    assert code == 2 and "--flavors: is needed (and --naavre-helm for an extension with settings)" in err
+
+
 def test_what_cannot_be_registered_is_refused(flavors_repo: Path, tmp_path: Path) -> None:
     checkout = naavre_helm_checkout(tmp_path)
     code, _, err = _run("register", str(flavors_repo), "--naavre-helm", str(checkout))
@@ -419,10 +451,11 @@ def test_what_cannot_be_registered_is_refused(flavors_repo: Path, tmp_path: Path
     )
 
     extension = tmp_path / "ext"
-    assert _run("new", "jupyterlab", "plain", "--defaults", "-q", "--dest", str(extension))[0] == 0
+    answers = ["-d", "has_settings=false", "--dest", str(extension)]
+    assert _run("new", "jupyterlab", "plain", "--defaults", "-q", *answers)[0] == 0
     code, _, err = _run("register", str(extension), "--naavre-helm", str(checkout))
     assert code == 2
-    assert "--naavre-helm: NaaVRE-plain-jupyterlab has no service URL setting, and " in err
+    assert "--naavre-helm: NaaVRE-plain-jupyterlab has no settings, and " in err
     code, _, err = _run("register", str(extension), "--naavre-helm", str(checkout), *CELLS)
     assert code == 2 and "--cell-github-url: only a flavor becomes a virtual lab" in err
     assert git(checkout, "status", "--porcelain") == ""

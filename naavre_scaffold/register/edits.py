@@ -160,14 +160,23 @@ def _json_entry_indent(lines: list[str], body: list[int], outer: str) -> str:
     return outer + "  "
 
 
+# setup_virtual_lab.sh's loop over the short names of the extensions it gives virtualLab.
+_LAB_LOOP = re.compile(r'^(?P<head>\s*for ext in )(?P<names>(?:"[\w-]+" ?)+)(?P<tail>; do\s*)$', re.M)
+
+
+def lab_extensions(text: str) -> list[str] | None:
+    """The short names ``setup_virtual_lab.sh`` (in ``text``) gives ``virtualLab``; None without its loop."""
+    match = _LAB_LOOP.search(text)
+    return None if match is None else [name.strip('"') for name in match["names"].split()]
+
+
 def add_lab_extension(text: str, extension: str) -> str:
     """``setup_virtual_lab.sh`` (in ``jupyterhub.yaml``) also writing ``virtualLab`` for ``extension``.
 
     The script loops over the short names of the ``@naavre/<name>-jupyterlab``
     extensions; a file without that loop is left as it is (returned unchanged).
     """
-    loop = re.compile(r'^(?P<head>\s*for ext in )(?P<names>(?:"[\w-]+" ?)+)(?P<tail>; do\s*)$', re.M)
-    match = loop.search(text)
+    match = _LAB_LOOP.search(text)
     if match is None or f'"{extension}"' in match["names"].split():
         return text
     names = f'{match["names"].rstrip()} "{extension}"'

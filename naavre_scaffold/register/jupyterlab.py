@@ -1,4 +1,4 @@
-"""A JupyterLab extension: its pin in the flavors repository, its service's URL in JupyterHub's settings."""
+"""A JupyterLab extension: its pin in the flavors repository, its settings in JupyterHub's."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from naavre_scaffold.register.edits import (
     add_list_item,
     add_override,
     has_overrides,
+    lab_extensions,
 )
 from naavre_scaffold.register.plan import (
     REQUIREMENTS,
@@ -32,12 +33,12 @@ from naavre_scaffold.register.plan import (
 
 
 def plan(request: Request) -> Registration:
-    """The pin (with --flavors) and the overrides.json entry (with --naavre-helm) of the extension."""
+    """The pin (with --flavors); with --naavre-helm, its settings in JupyterHub's: see ``_hub_settings``."""
     component = request.component
     package, dist = _package(component)
     registration = Registration(component, "jupyterlab", dist)
     if request.naavre_helm is None and request.flavors is None:
-        raise UsageError("--flavors", "is needed (and --naavre-helm for an extension that calls a service)")
+        raise UsageError("--flavors", "is needed (and --naavre-helm for an extension with settings)")
     _, version = release(request.version, component, fallback=str(package.get("version", "")))
     pin = f"{dist}=={version}"
     if request.flavors is not None:
@@ -46,22 +47,24 @@ def plan(request: Request) -> Registration:
         registration.next_steps.append(
             f"release the flavors repository ({checkout}) to rebuild its Jupyter images"
         )
-    # The URL setting exists only in an extension with settings that calls a service.
+    # virtualLab, and the URL setting of the service it calls, exist only in an extension with settings.
     answers = request.answers
-    service = (answers.get("service") or "") if answers.get("has_settings", True) else ""
+    has_settings = bool(answers.get("has_settings", True))
+    service = (answers.get("service") or "") if has_settings else ""
     if request.naavre_helm is None:
-        if service:
-            registration.notes.append(f"it calls the {service} service: register it with --naavre-helm too")
+        if has_settings:
+            needs = f"its {service} service URL and its virtualLab" if service else "its virtualLab"
+            registration.notes.append(f"JupyterHub sets {needs}: register it with --naavre-helm too")
         return registration
     checkout = naavre_helm_checkout(request.naavre_helm)
     before = len(registration.edits)
     _pin_for_binder(registration, checkout, dist, pin)
-    if service:
-        _service_url(registration, checkout, component, str(package["name"]), service)
+    if has_settings:
+        _hub_settings(registration, checkout, component, str(package["name"]), service)
     if len(registration.edits) == before:
         raise UsageError(
             "--naavre-helm",
-            f"{dist} has no service URL setting, and {checkout} builds no images "
+            f"{dist} has no settings, and {checkout} builds no images "
             "from binderhub.builder.naavre_requirements: only --flavors applies",
         )
     registration.next_steps.append(f"deploy NaaVRE-helm ({checkout}) again, e.g. ./deploy.sh upgrade")
@@ -82,8 +85,50 @@ def _pin_for_binder(registration: Registration, checkout: Path, dist: str, pin: 
     edit(registration, checkout, where, lambda text: add_list_item(text, path, pin, "naavre-", where))
 
 
-def _service_url(registration: Registration, checkout: Path, component: Path, npm: str, service: str) -> None:
-    """The extension's <service>ServiceUrl in every overrides.json the values chart writes."""
+def _hub_settings(
+    registration: Registration, checkout: Path, component: Path, npm: str, service: str
+) -> None:
+    """The extension's settings in the values templates that configure a JupyterHub.
+
+    Each lab's server start runs setup_virtual_lab.sh, which writes the lab's slug as
+    ``virtualLab`` into the settings of the extensions it names: every extension with
+    settings is named there. One that calls a service also gets its <service>ServiceUrl
+    in overrides.json.
+    """
+    overrides = _overrides_templates(checkout, service) if service else []
+    setting = _service_setting(component) if service else ""
+    camel = naavre_helm.camel_case(f"naavre-{service}-service")
+    templates = [where for where in OVERRIDES_PATHS if (checkout / where).is_file()]
+    # setup_virtual_lab.sh knows the @naavre/<name>-jupyterlab extensions by <name>.
+    short = None
+    if npm.startswith("@naavre/") and npm.endswith("-jupyterlab"):
+        short = npm.removeprefix("@naavre/").removesuffix("-jupyterlab")
+    else:
+        registration.notes.append(
+            f"setup_virtual_lab.sh names only @naavre/<name>-jupyterlab extensions: "
+            f"set the virtualLab of {npm} another way"
+        )
+    if short and all(lab_extensions((checkout / where).read_text()) is None for where in templates):
+        raise UsageError(
+            "--naavre-helm",
+            f"{checkout} has no setup_virtual_lab.sh that loops over the NaaVRE extensions "
+            f"({' or '.join(OVERRIDES_PATHS)})",
+        )
+    for where in templates:
+
+        def change(text: str, where: str = where) -> str:
+            if where in overrides:
+                text = add_override(text, f"{npm}:plugin", setting, camel, where)
+            elif short in (lab_extensions(text) or []):
+                # Its name is all this file would get: the extension is there already.
+                raise AlreadyThere(where, f"setup_virtual_lab.sh already names {short}")
+            return add_lab_extension(text, short) if short else text
+
+        edit(registration, checkout, where, change)
+
+
+def _overrides_templates(checkout: Path, service: str) -> list[str]:
+    """The values templates that write overrides.json, once the service is in the checkout."""
     chart = f"naavre-{service}-service"
     camel = naavre_helm.camel_case(chart)
     if camel not in yaml_of(checkout, naavre_helm.VALUES_VALUES):
@@ -99,18 +144,7 @@ def _service_url(registration: Registration, checkout: Path, component: Path, np
             "--naavre-helm",
             f"{checkout} has no values template that writes overrides.json ({' or '.join(OVERRIDES_PATHS)})",
         )
-    setting = _service_setting(component)
-
-    for where in templates:
-
-        def change(text: str, where: str = where) -> str:
-            text = add_override(text, f"{npm}:plugin", setting, camel, where)
-            # setup_virtual_lab.sh knows the @naavre/<name>-jupyterlab extensions by <name>.
-            if npm.startswith("@naavre/") and npm.endswith("-jupyterlab"):
-                text = add_lab_extension(text, npm.removeprefix("@naavre/").removesuffix("-jupyterlab"))
-            return text
-
-        edit(registration, checkout, where, change)
+    return templates
 
 
 def _package(component: Path) -> tuple[dict[str, Any], str]:

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from naavre_scaffold.checks import tool_env
 from naavre_scaffold.new import create
-from naavre_scaffold.template_source import TemplateSource, cache_dir
-from tests.test_jupyterlab_ui import RUN_SECONDS, _jlpm_install, _ok, _run
+from naavre_scaffold.template_source import TemplateSource
+from tests.test_jupyterlab_ui import RUN_SECONDS, _jlpm_install, _ok, _run, lab_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 JUPYTER_DOCKERFILE = ROOT / "templates/flavors-repo/project/docker/jupyter.Dockerfile"
@@ -38,21 +37,9 @@ def image_jupyterlab() -> str:
 
 
 def _environment(work: Path) -> dict[str, str]:
-    """Tools' environment: Yarn's shared cache, Jupyter's own folders in ``work``, no venv leaking in."""
-    env = {
-        k: v
-        for k, v in tool_env().items()
-        if not k.startswith(("PYTEST_", "JUPYTER")) and k not in ("PYTHONPATH", "VIRTUAL_ENV")
-    }
-    return env | {
-        "YARN_ENABLE_GLOBAL_CACHE": "true",
-        "YARN_GLOBAL_FOLDER": str(cache_dir() / "yarn"),
-        "YARN_ENABLE_PROGRESS_BARS": "false",
-        "JUPYTER_DATA_DIR": str(work / "data"),
-        "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
-        "JUPYTER_CONFIG_DIR": str(work / "config"),
-        "JUPYTER_PLATFORM_DIRS": "1",
-    }
+    """The UI test's tool environment, with no venv leaking into the fresh ones."""
+    env = lab_environment(work)
+    return {k: v for k, v in env.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
 
 
 @pytest.fixture(scope="session")

@@ -67,6 +67,23 @@ def _ok(result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode == 0, f"{result.args} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
 
 
+def lab_environment(work: Path, leave_out: tuple[str, ...] = ()) -> dict[str, str]:
+    """The tools' environment: Yarn's shared cache, Jupyter's own folders in ``work``.
+
+    Variables starting with ``leave_out``, pytest's and Jupyter's are not passed on.
+    """
+    env = {k: v for k, v in tool_env().items() if not k.startswith(("PYTEST_", "JUPYTER", *leave_out))}
+    return env | {
+        "YARN_ENABLE_GLOBAL_CACHE": "true",
+        "YARN_GLOBAL_FOLDER": str(cache_dir() / "yarn"),
+        "YARN_ENABLE_PROGRESS_BARS": "false",
+        "JUPYTER_DATA_DIR": str(work / "data"),
+        "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(work / "config"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
+
+
 def _jlpm_install(project: Path, env: dict[str, str]) -> None:
     # The same lock as verify's jupyterlab check: parallel installs share Yarn's cache.
     folder = Path(env["YARN_GLOBAL_FOLDER"])
@@ -86,17 +103,7 @@ def _build(template_git: TemplateSource, work: Path) -> tuple[Path, dict[str, st
     """The render, built, with its ui-tests installed, and an environment without the extension."""
     repo = work / "NaaVRE-ui-check-jupyterlab"
     create("jupyterlab", "ui-check", repo, dict(ANSWERS), source=template_git)
-    env = {k: v for k, v in tool_env().items() if not k.startswith(("PYTEST_", "JUPYTER", "CHROMIUM"))}
-    env |= {
-        "YARN_ENABLE_GLOBAL_CACHE": "true",
-        "YARN_GLOBAL_FOLDER": str(cache_dir() / "yarn"),
-        "YARN_ENABLE_PROGRESS_BARS": "false",
-        "JUPYTER_DATA_DIR": str(work / "data"),
-        "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
-        "JUPYTER_CONFIG_DIR": str(work / "config"),
-        "JUPYTER_PLATFORM_DIRS": "1",
-        "CHROMIUM_PATH": str(CHROMIUM),
-    }
+    env = lab_environment(work, leave_out=("CHROMIUM",)) | {"CHROMIUM_PATH": str(CHROMIUM)}
     _jlpm_install(repo, env)
     _ok(_run(["jlpm", "build:prod"], repo, env, RUN_SECONDS))
     wheel = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(work / "dist")]

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import copier
 import pytest
@@ -68,6 +69,15 @@ def test_the_generated_scripts_tests_pass(render: Path) -> None:
     assert " passed" in proc.stdout and "failed" not in proc.stdout
 
 
+def _script_output(render: Path, script: str, *args: str) -> Any:
+    """What one of the render's scripts prints (YAML or JSON), run with this Python; it must succeed."""
+    proc = subprocess.run(
+        [sys.executable, str(render / "scripts" / script), *args], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    return yaml.safe_load(proc.stdout)
+
+
 def test_the_scripts_read_the_render_itself(render: Path, tmp_path: Path) -> None:
     """Run against the render's own naavre-flavors.yml, with a flavor written by hand."""
     repo = tmp_path / "repo"
@@ -78,14 +88,7 @@ def test_the_scripts_read_the_render_itself(render: Path, tmp_path: Path) -> Non
         "flavor_name: vanilla\nbuild_jupyter: true\nbuild_cell_base: true\n"
         "free_disk_space: false\naliases: [python, r]\n"
     )
-    script = render / "scripts/base_image_tags.py"
-    proc = subprocess.run(
-        [sys.executable, str(script), "--root", str(repo), "--tag", "v1.0.0"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    tags = yaml.safe_load(proc.stdout)
+    tags = _script_output(render, "base_image_tags.py", "--root", str(repo), "--tag", "v1.0.0")
     assert sorted(tags) == ["python", "r", "vanilla"]
     assert tags["r"]["runtime"] == "ghcr.io/naavre/flavors/naavre-fl-vanilla-cell-runtime:v1.0.0"
 
@@ -105,23 +108,10 @@ def test_a_real_config_without_aliases_is_accepted_as_none(render: Path, tmp_pat
     (repo / "flavors/wiresits").mkdir(parents=True)
     (repo / "naavre-flavors.yml").write_text((render / "naavre-flavors.yml").read_text())
     (repo / "flavors/wiresits/flavor_config.yaml").write_text(CONFIG_WITHOUT_ALIASES)
-    scripts = render / "scripts"
-    tags = subprocess.run(
-        [sys.executable, str(scripts / "base_image_tags.py"), "--root", str(repo), "--tag", "v1.0.0"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert tags.returncode == 0, tags.stderr
-    assert list(yaml.safe_load(tags.stdout)) == ["wiresits"]
-    matrix = subprocess.run(
-        [sys.executable, str(scripts / "flavor_matrix.py"), "--root", str(repo), "--event", "release"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert matrix.returncode == 0, matrix.stderr
-    assert [entry["flavor"] for entry in yaml.safe_load(matrix.stdout)] == ["wiresits"]
+    tags = _script_output(render, "base_image_tags.py", "--root", str(repo), "--tag", "v1.0.0")
+    assert list(tags) == ["wiresits"]
+    matrix = _script_output(render, "flavor_matrix.py", "--root", str(repo), "--event", "release")
+    assert [entry["flavor"] for entry in matrix] == ["wiresits"]
 
 
 @pytest.mark.parametrize("target", DOCKERFILES)

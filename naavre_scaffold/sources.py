@@ -14,6 +14,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.version import Version
+
 from naavre_scaffold import _copier
 from naavre_scaffold.git import GitError, git
 from naavre_scaffold.template_source import cache_dir
@@ -45,8 +47,7 @@ class Mirror:
         old, new = self.commit(recorded), self.commit(target)
         if old == new:
             return False
-        old_version = _copier.describe_version(git(self.path, "describe", "--tags", "--always", old))
-        new_version = _copier.describe_version(git(self.path, "describe", "--tags", "--always", new))
+        old_version, new_version = self._version(old), self._version(new)
         if old_version is not None and new_version is not None:
             return old_version < new_version
         try:
@@ -54,6 +55,17 @@ class Mirror:
         except GitError:
             return False
         return True
+
+    def _version(self, commit: str) -> Version | None:
+        """The version Copier reads for ``commit``; None without a tag before it.
+
+        Not from a bare hash: one like ``1234567`` or ``5b3e1c0`` reads as a PEP 440 version.
+        """
+        try:
+            described = git(self.path, "describe", "--tags", commit)
+        except GitError:
+            return None
+        return _copier.describe_version(described)
 
     def has_ref(self, ref: str) -> bool:
         try:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import copier
 import yaml
+from packaging.version import Version
 
+from naavre_scaffold import sources
 from naavre_scaffold.check import check
 from naavre_scaffold.git import git
 from naavre_scaffold.outcome import Options, Verdict
@@ -90,3 +92,15 @@ def test_an_older_version_asked_for_is_copiers_downgrade_refusal(tmp_path: Path)
 
     assert outcome.verdict == Verdict.FAILED
     assert "Downgrades are not supported" in outcome.message
+
+
+def test_an_untagged_commit_is_ordered_by_history_whatever_its_hash_reads_as(tmp_path: Path) -> None:
+    """A short hash such as 1234567 or 5b3e1c0 is a valid PEP 440 version: it must not be read as one."""
+    template = _template(tmp_path / "tpl", [None, "v0.2.0"])
+    mirror = sources.Mirror(str(template), template)
+    untagged = git(template, "rev-parse", "--short", "HEAD~1")
+
+    assert mirror._version(untagged) is None
+    assert mirror._version("v0.2.0") == Version("0.2.0")
+    assert mirror.moves_forward(untagged, "v0.2.0")
+    assert not mirror.moves_forward("v0.2.0", untagged)

@@ -215,12 +215,38 @@ def test_long_answers_change_only_the_names_module(template_git: TemplateSource,
     assert schema["properties"][setting]["default"] == _template_literal(names, "SERVICE_PATH")
 
 
-def test_prettier_is_the_lint_and_ci_runs_it(renders: dict) -> None:
+def test_lint_runs_stylelint_prettier_and_eslint_and_ci_runs_it(renders: dict) -> None:
     for dest in renders.values():
         package = json.loads((dest / "package.json").read_text())
-        assert package["scripts"]["lint:check"] == "prettier --check ."
-        assert package["scripts"]["lint"] == "prettier --write ."
-        assert "prettier" in package["devDependencies"]
+        scripts, dev = package["scripts"], package["devDependencies"]
+        # CSS, then every file's layout, then the code; && stops at the first that fails.
+        tools = ("stylelint", "prettier", "eslint")
+        assert scripts["lint:check"] == " && ".join(f"jlpm {tool}:check" for tool in tools)
+        assert scripts["lint"] == " && ".join(f"jlpm {tool}" for tool in tools)
+        # Each fixing script is its check with the tool's fix flag, so both see the same files.
+        assert scripts["stylelint:check"].startswith("stylelint ")
+        assert scripts["stylelint"] == "jlpm stylelint:check --fix"
+        assert scripts["prettier:base"] == "prettier ."
+        assert scripts["prettier:check"] == "jlpm prettier:base --check"
+        assert scripts["prettier"].startswith("jlpm prettier:base --write")
+        assert scripts["eslint:check"].startswith("eslint .")
+        assert scripts["eslint"] == "jlpm eslint:check --fix"
+        assert {"eslint", "typescript-eslint", "stylelint", "stylelint-config-standard"} <= set(dev)
+
+        # Every package ESLint's flat config imports is a devDependency.
+        eslint_config = (dest / "eslint.config.mjs").read_text()
+        imported = re.findall(r"^import .* from '([^']+)';$", eslint_config, re.MULTILINE)
+        packages = {re.match(r"(@[^/]+/)?[^/]+", name)[0] for name in imported}  # without the subpath
+        assert {"eslint", "typescript-eslint", "eslint-plugin-prettier"} <= packages <= set(dev)
+        assert "eslint-config-prettier" in dev  # eslint-plugin-prettier/recommended's peer
+        assert "'@typescript-eslint/naming-convention'" in eslint_config
+        stylelint_config = json.loads((dest / ".stylelintrc.json").read_text())
+        assert set(stylelint_config["extends"]) <= set(dev) | {"stylelint-prettier/recommended"}
+        assert {"stylelint-prettier", "prettier"} <= set(dev)
+        ignored_css = set(stylelint_config["ignoreFiles"])
+        assert {"lib/**", "**/node_modules/**", "*/labextension/**", "ui-tests/**", ".yarn/**"} <= ignored_css
+        assert {".eslintcache", ".stylelintcache"} <= set((dest / ".gitignore").read_text().splitlines())
+
         steps = yaml.safe_load((dest / ".github/workflows/ci.yml").read_text())["jobs"]["build"]["steps"]
         runs = [step.get("run") for step in steps]
         assert runs.index("jlpm install --immutable") < runs.index("jlpm lint:check")
@@ -307,6 +333,17 @@ def test_project_owned_files_of_the_server_kind(template_git: TemplateSource, tm
         "naavre_my_tool_jupyterlab/handlers.py",
         "naavre_my_tool_jupyterlab/tests/test_handlers.py",
     }
+
+
+def test_a_server_part_is_discoverable_by_its_pip_name(renders: dict) -> None:
+    """JupyterLab's extension manager names the pip package with the server part (as extension-template)."""
+    for (kind, *_), dest in renders.items():
+        lab = json.loads((dest / "package.json").read_text())["jupyterlab"]
+        project = tomllib.loads((dest / "pyproject.toml").read_text())["project"]
+        if kind == "frontend-and-server":
+            assert lab["discovery"] == {"server": {"managers": ["pip"], "base": {"name": project["name"]}}}
+        else:
+            assert "discovery" not in lab
 
 
 @pytest.mark.parametrize("variant", MATRIX, ids=lambda v: f"{v[0]}-settings={v[1]}-service={v[2] or 'none'}")

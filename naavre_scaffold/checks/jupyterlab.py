@@ -160,7 +160,7 @@ def _check(project: Path, ext: Extension, work: Path) -> Iterator[CheckResult]:
     if not ok:
         return
     scripts = json.loads((project / "package.json").read_text()).get("scripts", {})
-    if scripts.get("lint:check"):  # the formatting CI checks, on the render as it is
+    if scripts.get("lint:check"):  # the lint CI runs (Stylelint, Prettier, ESLint), on the render as it is
         linted, out = run_logged([jlpm, "lint:check"], project, env, TEST_SECONDS)
         yield _step(f"jupyterlab: jlpm lint:check ({label})", linted, out)
     built, out = run_logged([jlpm, "build:prod"], project, env, BUILD_SECONDS)

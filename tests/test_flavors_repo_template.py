@@ -19,6 +19,7 @@ import yaml
 from naavre_scaffold import _copier
 from naavre_scaffold.checks import find_tool, workflows
 from naavre_scaffold.template_source import TemplateSource
+from tests.test_jupyterlab_ui import image_jupyterlab
 
 # cell-test is not among them: CI builds the containerizer's own Dockerfile (scripts/cell_test.py).
 DOCKERFILES = ("jupyter", "cell-build", "cell-runtime")
@@ -133,6 +134,8 @@ def test_the_jupyter_image_has_what_naavres_own_has(render: Path) -> None:
     assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9.]*", line) for line in requirements), requirements
     assert "jupyter-archive" in {line.split("==")[0] for line in requirements}
     dockerfile = (render / "docker/jupyter.Dockerfile").read_text()
+    # The JupyterLab extensions' CI also runs their UI tests in.
+    assert f"\nFROM quay.io/jupyter/minimal-notebook:lab-{image_jupyterlab()}\n" in dockerfile
     disable = 'jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements"'
     assert disable in dockerfile
     # Still built as the base image's non-root user, never switching to root.

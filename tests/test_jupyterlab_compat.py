@@ -5,8 +5,8 @@ JupyterLab disables a prebuilt extension whose package.json asks for a core pack
 list` then shows it "enabled X" and "not compatible". One render with every part is
 built once (jlpm, the builder of the JupyterLab in this venv) and its wheel, with its
 Python dependencies, installed into a fresh venv per JupyterLab: the version of the
-Jupyter image the flavors repository builds (its Dockerfile's base image tag) and the
-newest 4.x on PyPI.
+Jupyter image the flavors repository builds (the base image tag its Dockerfile renders)
+and the newest 4.x on PyPI.
 """
 
 from __future__ import annotations
@@ -20,20 +20,11 @@ import pytest
 
 from naavre_scaffold.new import create
 from naavre_scaffold.template_source import TemplateSource
-from tests.test_jupyterlab_ui import RUN_SECONDS, _jlpm_install, _ok, _run, lab_environment
+from tests.test_jupyterlab_ui import RUN_SECONDS, _jlpm_install, _ok, _run, image_jupyterlab, lab_environment
 
-ROOT = Path(__file__).resolve().parent.parent
-JUPYTER_DOCKERFILE = ROOT / "templates/flavors-repo/project/docker/jupyter.Dockerfile"
 ANSWERS = {"kind": "frontend-and-server", "has_settings": True, "service": "containerizer"}
 NPM_NAME, VERSION = "@naavre/compat-check-jupyterlab", "0.1.0"
 INSTALL_SECONDS = 900  # pip resolves and downloads JupyterLab and about 80 dependencies
-
-
-def image_jupyterlab() -> str:
-    """The JupyterLab version of NaaVRE's Jupyter image: its base image's `lab-<version>` tag."""
-    found = re.search(r"^FROM \S+:lab-(\d+\.\d+\.\d+)\s*$", JUPYTER_DOCKERFILE.read_text(), re.M)
-    assert found, f"no FROM ...:lab-<version> in {JUPYTER_DOCKERFILE}"
-    return found.group(1)
 
 
 def _environment(work: Path) -> dict[str, str]:

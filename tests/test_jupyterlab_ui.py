@@ -2,7 +2,9 @@
 
 One render with every part (settings, a service, the server extension) is built and its
 wheel installed into a throwaway prefix, as `verify` does; then its ui-tests project is
-installed from its own yarn.lock and run against a JupyterLab that Playwright starts.
+installed from its own yarn.lock and run against a JupyterLab that Playwright starts:
+this venv's (the newest 4.x), then the lowest the extension supports, NaaVRE's Jupyter
+image's, in a fresh venv, as the extension's CI runs them.
 They need a Chromium: Debian's (`apt-get install chromium`) or one named by CHROMIUM_PATH.
 Without one those tests are skipped; this repository's GitHub workflow runs them with
 Playwright's own browser. That ui-tests' yarn.lock matches their package.json is checked
@@ -23,6 +25,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from naavre_scaffold.checks import tool_env
 from naavre_scaffold.new import create
@@ -30,11 +33,19 @@ from naavre_scaffold.template_source import TemplateSource, cache_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 UI_TESTS = ROOT / "templates/jupyterlab/project/ui-tests"
+TOOLS = ROOT / "templates/_shared/tools.jinja"
 
 # The real binary: the `chromium` on Debian's PATH is a launcher script.
 DEBIAN_CHROMIUM = Path("/usr/lib/chromium/chromium")
 ANSWERS = {"kind": "frontend-and-server", "has_settings": True, "service": "containerizer"}
 INSTALL_SECONDS, RUN_SECONDS = 900, 600
+
+
+def image_jupyterlab() -> str:
+    """The JupyterLab version of NaaVRE's Jupyter image, as the templates render it."""
+    found = re.search(r'^\{%- set naavre_jupyterlab_version = "([\d.]+)" -%\}$', TOOLS.read_text(), re.M)
+    assert found, f"no naavre_jupyterlab_version in {TOOLS}"
+    return found.group(1)
 
 
 def _chromium() -> str | None:
@@ -127,6 +138,22 @@ def _with_extension(repo: Path, env: dict[str, str]) -> dict[str, str]:
     }
 
 
+def _with_image_jupyterlab(repo: Path, env: dict[str, str]) -> dict[str, str]:
+    """``env`` whose `jupyter` is that of NaaVRE's image, in a fresh venv with the wheel and what it needs."""
+    work = repo.parent / "image-jupyterlab"
+    venv = work / "venv"
+    clean = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    _ok(_run([sys.executable, "-m", "venv", str(venv)], repo, clean, RUN_SECONDS))
+    wheels = [str(wheel) for wheel in (repo.parent / "dist").glob("*.whl")]
+    pip = [str(venv / "bin/python"), "-m", "pip", "install", "--no-input"]
+    _ok(_run([*pip, f"jupyterlab=={image_jupyterlab()}", *wheels], repo, clean, INSTALL_SECONDS))
+    # Only `jupyter` comes from there: jlpm stays this venv's, whose Yarn installed ui-tests.
+    tools = work / "bin"
+    tools.mkdir()
+    (tools / "jupyter").symlink_to(venv / "bin/jupyter")
+    return clean | {"PATH": str(tools) + os.pathsep + clean["PATH"]}
+
+
 def _ui_tests(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     port = {"UI_TESTS_PORT": _free_port()}
     return _run(["jlpm", "test", *args], repo / "ui-tests", env | port, RUN_SECONDS)
@@ -134,7 +161,7 @@ def _ui_tests(repo: Path, env: dict[str, str], *args: str) -> subprocess.Complet
 
 @pytest.mark.slow
 @in_a_browser
-def test_the_ui_tests_pass_with_the_extension_and_fail_without(
+def test_the_ui_tests_pass_in_the_newest_and_the_image_jupyterlab_and_fail_without(
     template_git: TemplateSource, tmp_path: Path
 ) -> None:
     # One test, not two sharing a fixture: pytest-xdist could build the render once per worker.
@@ -151,6 +178,15 @@ def test_the_ui_tests_pass_with_the_extension_and_fail_without(
     assert result.returncode != 0
     assert re.search(r"^\s*1 failed\b", result.stdout, re.M), result.stdout[-4000:]
     assert '"activated": false' in result.stdout, result.stdout[-4000:]
+
+    # The lowest JupyterLab the extension supports: the same tests pass in it.
+    image_env = _with_image_jupyterlab(repo, env)
+    version = _run(["jupyter", "lab", "--version"], repo, image_env, RUN_SECONDS)
+    _ok(version)
+    assert version.stdout.strip() == image_jupyterlab()
+    result = _ui_tests(repo, image_env)
+    _ok(result)
+    assert re.search(rf"^\s*{declared} passed\b", result.stdout, re.M), result.stdout[-4000:]
 
 
 def _lock_after_resolving(folder: Path, tmp_path: Path) -> str:
@@ -181,3 +217,26 @@ def test_the_ui_tests_lock_matches_their_package_json(dropped: str | None, tmp_p
         del package["devDependencies"][dropped]
         (folder / "package.json").write_text(json.dumps(package))
     assert (_lock_after_resolving(folder, tmp_path) == shipped) is (dropped is None)
+
+
+def test_ci_runs_the_ui_tests_in_both_jupyterlabs_and_a_browser_check(
+    template_git: TemplateSource, tmp_path: Path
+) -> None:
+    """What this module runs here, the extension's CI runs on GitHub: as a matrix, and browser_check."""
+    repo = tmp_path / "NaaVRE-ci-check-jupyterlab"
+    create("jupyterlab", "ci-check", repo, dict(ANSWERS), source=template_git)
+    jobs = yaml.safe_load((repo / ".github/workflows/ci.yml").read_text())["jobs"]
+    matrix = jobs["ui-tests"]["strategy"]["matrix"]["jupyterlab"]
+    assert matrix == [">=4.6,<5", f"=={image_jupyterlab()}"]
+    [install] = [
+        step for step in jobs["ui-tests"]["steps"] if step.get("name") == "Install JupyterLab and the wheel"
+    ]
+    assert install["env"]["JUPYTERLAB"] == "jupyterlab${{ matrix.jupyterlab }}"
+    assert install["run"].startswith('python -m pip install "$JUPYTERLAB" ')
+    # In the clean venv, after the wheel is installed and listed.
+    runs = [step.get("run", "") for step in jobs["install"]["steps"]]
+    [installed] = [i for i, run in enumerate(runs) if 'pip" install' in run and "dist/*.whl" in run]
+    [checked] = [
+        i for i, run in enumerate(runs) if run == '"$RUNNER_TEMP/venv/bin/python" -m jupyterlab.browser_check'
+    ]
+    assert installed < checked

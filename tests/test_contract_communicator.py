@@ -25,6 +25,7 @@ import time
 import tomllib
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -220,18 +221,14 @@ def _ready(url: str) -> bool:
         return False
 
 
-@pytest.fixture
-def jupyter(communicator: Path, service: tuple[str, list[dict[str, Any]]], tmp_path: Path) -> Iterator[str]:
-    """A jupyter_server with the communicator, allowing the local service's host: its base URL."""
-    origin, _ = service
+@contextmanager
+def jupyter_server(communicator: Path, folder: Path, variables: dict[str, str]) -> Iterator[str]:
+    """A jupyter_server with the communicator and these environment variables: its base URL."""
     port = _free_port()
     jupyter_dirs = {
-        f"JUPYTER_{kind}_DIR": str(tmp_path / kind.lower()) for kind in ("CONFIG", "DATA", "RUNTIME")
+        f"JUPYTER_{kind}_DIR": str(folder / kind.lower()) for kind in ("CONFIG", "DATA", "RUNTIME")
     }
-    # The handler compares the URL's whole netloc, port included, with each allowed domain.
-    env = _no_proxy_env(
-        NAAVRE_ALLOWED_DOMAINS=origin.removeprefix("http://"), OAUTH_ACCESS_TOKEN=ACCESS_TOKEN, **jupyter_dirs
-    )
+    env = _no_proxy_env(**variables, **jupyter_dirs)
     args = [
         str(communicator / "jupyter"),
         "server",
@@ -241,11 +238,11 @@ def jupyter(communicator: Path, service: tuple[str, list[dict[str, Any]]], tmp_p
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={TOKEN}",
-        f"--ServerApp.root_dir={tmp_path}",
+        f"--ServerApp.root_dir={folder}",
     ]
-    log = tmp_path / "jupyter.log"
+    log = folder / "jupyter.log"
     with log.open("w") as out:
-        server = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+        server = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
     base = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + START_SECONDS
@@ -261,6 +258,16 @@ def jupyter(communicator: Path, service: tuple[str, list[dict[str, Any]]], tmp_p
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture
+def jupyter(communicator: Path, service: tuple[str, list[dict[str, Any]]], tmp_path: Path) -> Iterator[str]:
+    """A jupyter_server with the communicator, allowing the local service's host: its base URL."""
+    origin, _ = service
+    # The handler compares the URL's whole netloc, port included, with each allowed domain.
+    allowed = {"NAAVRE_ALLOWED_DOMAINS": origin.removeprefix("http://"), "OAUTH_ACCESS_TOKEN": ACCESS_TOKEN}
+    with jupyter_server(communicator, tmp_path, allowed) as base:
+        yield base
 
 
 def _call(client: Path, base: str, origin: str, **call: Any) -> dict[str, Any]:

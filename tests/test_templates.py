@@ -37,6 +37,9 @@ PROJECT_OWNED = {
         "ui-tests/package.json",
         "ui-tests/yarn.lock",
         "ui-tests/tests/extension.spec.ts",
+        "dev/overrides.json",
+        "dev/jupyterlab.env",
+        "dev/docker-compose.yaml",
     },
     "flavors-repo": {"README.md", "docker/jupyter.requirements.txt"},
     "flavor": {"README.md", "environment.yaml", "tests/test_python.py", "tests/test_r.R"},
@@ -90,10 +93,12 @@ def test_project_owned_files_are_declared_beside_their_questions(template: str) 
 def test_copier_skips_exactly_the_declared_files(
     template: str, template_git: TemplateSource, tmp_path
 ) -> None:
+    # An extension that calls a service, so that it has all of dev/.
+    calls_a_service = {"service": "owner"} if template == "jupyterlab" else {}
     worker = copier.run_copy(
         template_git.path,
         tmp_path / "render",
-        data={"template": template, "name": "owned"},
+        data={"template": template, "name": "owned", **calls_a_service},
         vcs_ref=template_git.vcs_ref,
         defaults=True,
         quiet=True,

@@ -27,8 +27,8 @@ from pathlib import Path
 
 from bench_new import differences
 
-from naavre_scaffold.new import create
-from naavre_scaffold.template_source import TemplateSource, bundled_root, copy_files, template_files
+from naavre_scaffold.new.create import create
+from naavre_scaffold.source import TemplateSource, bundled_root, copy_files, template_files
 
 FLAVORS = 24
 OLD_TAG, NEW_TAG = "v1.0.0", "v1.1.0"

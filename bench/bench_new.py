@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from naavre_scaffold.template_source import bundled_snapshot
+from naavre_scaffold.source import bundled_snapshot
 
 
 def _timed(args: list[str]) -> float:

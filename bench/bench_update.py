@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from naavre_scaffold.template_source import bundled_root
+from naavre_scaffold.source import bundled_root
 
 REPOS = 20
 GOAL = 8

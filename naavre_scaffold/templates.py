@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from naavre_scaffold import next_steps
 from naavre_scaffold.errors import UsageError
+from naavre_scaffold.new import next_steps
 
 FLAVORS_REPO_MARKER = "naavre-flavors.yml"  # at the root of every flavors repository
 NextSteps = Callable[[Path, Mapping[str, Any]], str]

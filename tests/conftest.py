@@ -12,8 +12,8 @@ from platformdirs import user_cache_path
 
 from naavre_scaffold import __version__
 from naavre_scaffold.git import git
-from naavre_scaffold.new import create
-from naavre_scaffold.template_source import TemplateSource, bundled_snapshot
+from naavre_scaffold.new.create import create
+from naavre_scaffold.source import TemplateSource, bundled_snapshot
 from tests.helpers import SERVICE, commit_all, copy_template, render_with_copie, replace_in
 
 ROOT = Path(__file__).resolve().parent.parent

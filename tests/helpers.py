@@ -13,7 +13,7 @@ from pathlib import Path
 import copier
 
 from naavre_scaffold.git import git
-from naavre_scaffold.template_source import TemplateSource, bundled_root, copy_files, template_files
+from naavre_scaffold.source import TemplateSource, bundled_root, copy_files, template_files
 
 IDENTITY = ["-c", "user.name=Test Person", "-c", "user.email=test@example.org"]
 SERVICE = Path("templates/service/project")

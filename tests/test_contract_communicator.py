@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 from packaging.requirements import Requirement
 
-from naavre_scaffold.template_source import TemplateSource
+from naavre_scaffold.source import TemplateSource
 from tests.helpers import render
 
 COMMUNICATOR = "NaaVRE-communicator-jupyterlab"

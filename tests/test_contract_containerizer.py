@@ -20,8 +20,8 @@ import copier
 import jinja2
 import pytest
 
-from naavre_scaffold.checks import find_tool
-from naavre_scaffold.template_source import TemplateSource
+from naavre_scaffold.source import TemplateSource
+from naavre_scaffold.verification.tools import find_tool
 
 CONSUMERS = Path(__file__).parent / "fixtures/consumers/containerizer"
 CONTAINERIZER_TEMPLATES = CONSUMERS / "NaaVRE-containerizer-service/app/templates"

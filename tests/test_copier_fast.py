@@ -1,4 +1,4 @@
-"""``_copier_fast``: used on the Copier versions it was tested with, stock Copier on any other.
+"""``_copier.fast``: used on the Copier versions it was tested with, stock Copier on any other.
 
 What it renders and merges is held equal to stock Copier here for copies (a yield
 folder included) and the ``rej`` fallback, and for updates, case by case, in
@@ -14,10 +14,10 @@ import copier
 import pytest
 from packaging.requirements import Requirement
 
-from naavre_scaffold import _copier_fast
+from naavre_scaffold._copier import fast
+from naavre_scaffold.fleet.outcome import Options, Verdict
+from naavre_scaffold.fleet.update import update
 from naavre_scaffold.git import git
-from naavre_scaffold.outcome import Options, Verdict
-from naavre_scaffold.update import update
 from tests.helpers import build_template, commit_all, make_repo, tree
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,16 +37,16 @@ YIELD_TEMPLATE = {
 
 
 def test_the_fast_path_runs_only_on_the_copier_versions_it_was_tested_with() -> None:
-    assert _copier_fast.enabled(copier.__version__)  # the installed one: the tests check the fast path
-    assert _copier_fast.enabled("9.19.1")
+    assert fast.enabled(copier.__version__)  # the installed one: the tests check the fast path
+    assert fast.enabled("9.19.1")
     for other in ("9.18.0", "9.19.0", "9.20.0", "10.0.0"):
-        assert not _copier_fast.enabled(other), other
+        assert not fast.enabled(other), other
 
 
 def test_pyproject_allows_exactly_the_tested_copier_versions() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     [copier_requirement] = [Requirement(r) for r in project["dependencies"] if r.startswith("copier")]
-    assert copier_requirement.specifier == _copier_fast.TESTED_COPIER
+    assert copier_requirement.specifier == fast.TESTED_COPIER
 
 
 def _marking(tmp_path: Path, name: str, call):
@@ -69,7 +69,7 @@ def tiny(tmp_path: Path) -> tuple[Path, Path]:
 def test_update_takes_the_fast_path_on_a_tested_copier(
     tiny: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_copier_fast, "_lean_update", _marking(tmp_path, "fast", _copier_fast._lean_update))
+    monkeypatch.setattr(fast, "_lean_update", _marking(tmp_path, "fast", fast._lean_update))
     monkeypatch.setattr(copier, "run_update", _marking(tmp_path, "stock", copier.run_update))
 
     [outcome] = update([tiny[1]], Options(vcs_ref="v2.0.0"), jobs=1)
@@ -82,11 +82,11 @@ def test_another_copier_version_updates_with_stock_copier(
     tiny: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(copier, "__version__", "9.20.0")
-    monkeypatch.setattr(_copier_fast, "_lean_update", _marking(tmp_path, "fast", _copier_fast._lean_update))
+    monkeypatch.setattr(fast, "_lean_update", _marking(tmp_path, "fast", fast._lean_update))
     monkeypatch.setattr(copier, "run_update", _marking(tmp_path, "stock", copier.run_update))
 
-    with _copier_fast.session():
-        assert _copier_fast.process_folder() is None  # no session on this version
+    with fast.session():
+        assert fast.process_folder() is None  # no session on this version
     [outcome] = update([tiny[1]], Options(vcs_ref="v2.0.0"), jobs=1)
 
     assert outcome.verdict == Verdict.UPDATED, outcome.message
@@ -98,11 +98,11 @@ def test_copies_in_a_session_are_copier_copies(tiny: tuple[Path, Path], tmp_path
     """Twice in one session (the second from shared checkouts and compiled code), as stock Copier."""
     template = str(tiny[0])
     copier.run_copy(template, tmp_path / "stock", vcs_ref="v1.0.0", defaults=True, quiet=True)
-    with _copier_fast.session():
+    with fast.session():
         for name in ("first", "second"):
-            _copier_fast.run_copy(template, tmp_path / name, vcs_ref="v1.0.0", defaults=True, quiet=True)
-        shared = _copier_fast.process_folder()
-        assert shared is not None and len(_copier_fast._templates) == 1  # one checkout for both
+            fast.run_copy(template, tmp_path / name, vcs_ref="v1.0.0", defaults=True, quiet=True)
+        shared = fast.process_folder()
+        assert shared is not None and len(fast._templates) == 1  # one checkout for both
     assert not shared.exists()  # gone with the session
 
     stock = tree(tmp_path / "stock")
@@ -122,8 +122,8 @@ def test_the_rej_conflict_mode_is_left_to_copier_and_gives_its_result(
     settings = {"vcs_ref": "v2.0.0", "defaults": True, "overwrite": True, "quiet": True, "conflict": "rej"}
 
     copier.run_update(stock, skip_answered=True, **settings)
-    with _copier_fast.session():
-        _copier_fast.run_update(repo, skip_answered=True, **settings)
+    with fast.session():
+        fast.run_update(repo, skip_answered=True, **settings)
 
     assert "README.md.rej" in tree(stock)
     assert tree(repo) == tree(stock)

@@ -10,7 +10,7 @@ import yaml
 
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
-from naavre_scaffold.next_steps import CELLS_PLACEHOLDER
+from naavre_scaffold.new.next_steps import CELLS_PLACEHOLDER
 from tests.helpers import commit_all
 from tests.test_generated_docs import ShellSession, developer_env
 from tests.test_next_steps import printed_commands

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from naavre_scaffold import _copier
-from naavre_scaffold.checks import find_tool
-from naavre_scaffold.template_source import TemplateSource
+from naavre_scaffold.source import TemplateSource
+from naavre_scaffold.verification.tools import find_tool
 from tests.helpers import render
 
 PYTHON_CONTRACT = ["python>=3.10", "pip=25.0.1", "ipykernel=6.29.5", "git=2.49.0", "jq>=1.8", "minio=7.2.15"]

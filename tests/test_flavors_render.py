@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from naavre_scaffold.new import create
-from naavre_scaffold.template_source import TemplateSource
+from naavre_scaffold.new.create import create
+from naavre_scaffold.source import TemplateSource
 from naavre_scaffold.templates import TEMPLATES
-from naavre_scaffold.verify import verify
+from naavre_scaffold.verification.run import verify
 from tests.helpers import commit_all
 
 # The flavors besides vanilla (both languages, aliases python and r), one per kind of answer.

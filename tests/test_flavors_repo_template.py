@@ -17,8 +17,9 @@ import pytest
 import yaml
 
 from naavre_scaffold import _copier
-from naavre_scaffold.checks import find_tool, workflows
-from naavre_scaffold.template_source import TemplateSource
+from naavre_scaffold.source import TemplateSource
+from naavre_scaffold.verification import workflows
+from naavre_scaffold.verification.tools import find_tool
 from tests.test_jupyterlab_ui import image_jupyterlab
 
 # cell-test is not among them: CI builds the containerizer's own Dockerfile (scripts/cell_test.py).

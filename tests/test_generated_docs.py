@@ -76,7 +76,7 @@ def developer_env(tmp_path: Path) -> dict[str, str]:
 
     Python downloads are off as on a machine that cannot reach them, so the README's
     and the next steps' way of running with an installed Python is what gets used
-    (``naavre_scaffold/checks/python.py`` runs uv the same way).
+    (``naavre_scaffold/verification/python.py`` runs uv the same way).
     """
     bin_dir = tmp_path / "developer-bin"
     bin_dir.mkdir(exist_ok=True)

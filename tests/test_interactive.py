@@ -33,9 +33,9 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output.vt100 import Vt100_Output
 from prompt_toolkit.utils import get_cwidth
 
+from naavre_scaffold._copier.prompts import COPIER_PROMPT, NO_TERMINAL_NOTICE, ask_readably, readable_prompts
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
-from naavre_scaffold.prompts import COPIER_PROMPT, NO_TERMINAL_NOTICE, ask_readably, readable_prompts
 
 COMMAND = str(Path(sys.executable).parent / "naavre-scaffold")
 GITHUB_ORG_RULE = (
@@ -370,7 +370,8 @@ def test_copier_still_asks_through_the_function_readable_prompts_replaces() -> N
     original = getattr(copier._main, COPIER_PROMPT, None)
     assert original is questionary.unsafe_prompt, (
         f"copier {copier.__version__} no longer asks through copier._main.{COPIER_PROMPT}: "
-        "update naavre_scaffold/prompts.py, or the prompts are Copier's own again (rules cut at 80 columns)"
+        "update naavre_scaffold/_copier/prompts.py, or the prompts are Copier's own again "
+        "(rules cut at 80 columns)"
     )
     with readable_prompts():
         assert getattr(copier._main, COPIER_PROMPT) is not original

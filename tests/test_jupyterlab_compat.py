@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from naavre_scaffold.new import create
-from naavre_scaffold.template_source import TemplateSource
+from naavre_scaffold.new.create import create
+from naavre_scaffold.source import TemplateSource
 from tests.test_jupyterlab_ui import RUN_SECONDS, _jlpm_install, _ok, _run, image_jupyterlab, lab_environment
 
 ANSWERS = {"kind": "frontend-and-server", "has_settings": True, "service": "containerizer"}

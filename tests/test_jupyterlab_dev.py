@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from naavre_scaffold.checks import find_tool, tool_env
-from naavre_scaffold.template_source import TemplateSource
+from naavre_scaffold.source import TemplateSource
+from naavre_scaffold.verification.tools import find_tool, tool_env
 from tests.helpers import render
 from tests.test_contract_communicator import (
     SERVICE,

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from naavre_scaffold.checks.lab_server import lab_problem
 from naavre_scaffold.cli import main
+from naavre_scaffold.verification.lab_server import lab_problem
 from tests.test_generated_docs import COMMAND_TIMEOUT_SECONDS, ShellSession, developer_env, free_port
 from tests.test_next_steps import printed_commands
 from tests.test_register import naavre_helm_checkout

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from naavre_scaffold import _copier
-from naavre_scaffold.template_source import TemplateSource
+from naavre_scaffold.source import TemplateSource
 from tests.helpers import render
 from tests.test_templates import PROJECT_OWNED
 

@@ -27,9 +27,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from naavre_scaffold.checks import tool_env
-from naavre_scaffold.new import create
-from naavre_scaffold.template_source import TemplateSource, cache_dir
+from naavre_scaffold.new.create import create
+from naavre_scaffold.source import TemplateSource, cache_dir
+from naavre_scaffold.verification.tools import tool_env
 
 ROOT = Path(__file__).resolve().parent.parent
 UI_TESTS = ROOT / "templates/jupyterlab/project/ui-tests"

@@ -14,7 +14,7 @@ import yaml
 from naavre_scaffold import __version__
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
-from naavre_scaffold.template_source import PUBLIC_SOURCE
+from naavre_scaffold.source import PUBLIC_SOURCE
 from tests.helpers import IDENTITY
 
 COPIER = str(Path(sys.executable).parent / "copier")

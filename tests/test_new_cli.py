@@ -15,11 +15,11 @@ import pytest
 import yaml
 
 from naavre_scaffold import __version__
-from naavre_scaffold import new as new_module
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
-from naavre_scaffold.new import create
-from naavre_scaffold.template_source import bundled_root, read_questions
+from naavre_scaffold.new import create as new_module
+from naavre_scaffold.new.create import create
+from naavre_scaffold.source import bundled_root, read_questions
 from naavre_scaffold.templates import FLAVORS_REPO_MARKER, TEMPLATES
 from tests.helpers import commit_all
 
@@ -476,13 +476,13 @@ def test_sigterm_before_success_is_reported_keeps_nothing(tmp_path: Path) -> Non
     script = textwrap.dedent(
         """
         import os, signal, sys
-        from naavre_scaffold import new
+        from naavre_scaffold.new import create
         from naavre_scaffold.cli import main
 
         def terminated(*args, **kwargs):
             os.kill(os.getpid(), signal.SIGTERM)
 
-        new.init_and_commit = terminated
+        create.init_and_commit = terminated
         sys.exit(main(["new", "service", "qc", "--defaults"]))
         """
     )

@@ -11,12 +11,12 @@ import yaml
 
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
-from naavre_scaffold.next_steps import CELLS_PLACEHOLDER, flavor, python_choice, service
+from naavre_scaffold.new.next_steps import CELLS_PLACEHOLDER, flavor, python_choice, service
 from tests.helpers import commit_all
 from tests.test_generated_docs import ShellSession, check_running_service, developer_env
 from tests.test_register import naavre_helm_checkout
 
-# Commands are the lines indented by exactly two spaces (naavre_scaffold/next_steps.py).
+# Commands are the lines indented by exactly two spaces (naavre_scaffold/new/next_steps.py).
 COMMAND_LINE = re.compile(r"^  (?=\S)(.*)$", re.M)
 REQUIRES_PYTHON = '[project]\nrequires-python = ">=3.11"\n'
 
@@ -81,7 +81,7 @@ def _without_uv(monkeypatch, tmp_path: Path, *pythons: str) -> None:
         (bin_dir / name).write_text("#!/bin/sh\n")
         (bin_dir / name).chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))
-    monkeypatch.setattr("naavre_scaffold.next_steps.tool_env", lambda: {"PATH": str(bin_dir)})
+    monkeypatch.setattr("naavre_scaffold.new.next_steps.tool_env", lambda: {"PATH": str(bin_dir)})
 
 
 def test_without_uv_a_python_missing_from_path_is_picked_by_requires_python(

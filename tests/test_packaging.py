@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from naavre_scaffold import __version__
-from naavre_scaffold.template_source import PUBLIC_SOURCE
+from naavre_scaffold.source import PUBLIC_SOURCE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +52,7 @@ def test_wheel_ships_templates_and_creates_a_repo(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "from naavre_scaffold.template_source import bundled_root; print(bundled_root())",
+            "from naavre_scaffold.source import bundled_root; print(bundled_root())",
         ],
         cwd=tmp_path,
         env=env,

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from naavre_scaffold import __version__
-from naavre_scaffold.new import create
-from naavre_scaffold.template_source import TemplateSource
+from naavre_scaffold.new.create import create
+from naavre_scaffold.source import TemplateSource
 
 ROOT = Path(__file__).resolve().parent.parent
 GIT_IDENTITY = {

@@ -23,10 +23,10 @@ import kubernetes_validate.utils as kube
 import pytest
 import yaml
 
-from naavre_scaffold import naavre_helm
-from naavre_scaffold.checks.helm import validate_manifests
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
+from naavre_scaffold.registration import naavre_helm
+from naavre_scaffold.verification.helm import validate_manifests
 from tests.helpers import commit_all, tree
 from tests.test_naavre_helm_fixture import FIXTURE, merge
 

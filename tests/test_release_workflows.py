@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from naavre_scaffold.new import create
-from naavre_scaffold.template_source import TemplateSource
+from naavre_scaffold.new.create import create
+from naavre_scaffold.source import TemplateSource
 
 RELEASING = {"service": "rel", "jupyterlab": "rel", "flavors-repo": "flavors"}
 

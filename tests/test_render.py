@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from naavre_scaffold.templates import TEMPLATES
-from naavre_scaffold.verify import CHECKS, verify
+from naavre_scaffold.verification.run import CHECKS, verify
 
 # The checks each service render must run: a missing one means a check silently found nothing.
 EXPECTED_CHECKS = {

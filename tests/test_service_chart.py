@@ -14,8 +14,8 @@ import kubernetes_validate.utils as kube
 import pytest
 import yaml
 
-from naavre_scaffold.checks.helm import umbrella_values, validate_manifests
-from naavre_scaffold.template_source import TemplateSource
+from naavre_scaffold.source import TemplateSource
+from naavre_scaffold.verification.helm import umbrella_values, validate_manifests
 from tests.helpers import render
 
 NAME = "chart-check"

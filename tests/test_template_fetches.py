@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from copier._vcs import CACHE_DIR_ENV_VAR
 
-from naavre_scaffold import sources
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
-from naavre_scaffold.new import create
-from naavre_scaffold.template_source import resolve
+from naavre_scaffold.new.create import create
+from naavre_scaffold.source import resolve
+from naavre_scaffold.source.mirror import fetch_mirror
 from tests.helpers import git_daemon
 
 FETCH = "Request upload-pack"
@@ -78,10 +78,10 @@ def test_new_leaves_copiers_shared_cache_alone(tmp_path: Path) -> None:
 
 def test_a_mirror_left_half_made_is_cloned_again(template_versions: Path) -> None:
     src = str(template_versions)
-    broken = sources.fetch(src).path
+    broken = fetch_mirror(src).path
     shutil.rmtree(broken / "objects")  # as a run killed mid-clone leaves it
 
-    mirror = sources.fetch(src)
+    mirror = fetch_mirror(src)
 
     assert mirror.path == broken
     assert mirror.newest_tag() == "v1.1.1"

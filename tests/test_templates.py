@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from naavre_scaffold import _copier
-from naavre_scaffold.template_source import TemplateSource, bundled_root, read_questions
+from naavre_scaffold.source import TemplateSource, bundled_root, read_questions
 from naavre_scaffold.templates import TEMPLATES
 
 ROOT = bundled_root()

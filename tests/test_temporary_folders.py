@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from naavre_scaffold.check import check
-from naavre_scaffold.outcome import Options, Verdict
-from naavre_scaffold.update import update
+from naavre_scaffold.fleet.check import check
+from naavre_scaffold.fleet.outcome import Options, Verdict
+from naavre_scaffold.fleet.update import update
 from tests.helpers import build_template, commit_all, make_repo
 
 VERSIONS = {"v1.0.0": {"a.txt": "a\n"}, "v1.1.0": {"a.txt": "b\n"}, "v1.2.0": {"a.txt": "c\n"}}

@@ -10,11 +10,11 @@ import copier
 import yaml
 from packaging.version import Version
 
-from naavre_scaffold import sources
-from naavre_scaffold.check import check
+from naavre_scaffold.fleet.check import check
+from naavre_scaffold.fleet.outcome import Options, Verdict
+from naavre_scaffold.fleet.update import update
 from naavre_scaffold.git import git
-from naavre_scaffold.outcome import Options, Verdict
-from naavre_scaffold.update import update
+from naavre_scaffold.source.mirror import Mirror
 from tests.helpers import TINY_ANSWERS, TINY_COPIER_YML, commit_all
 
 
@@ -97,7 +97,7 @@ def test_an_older_version_asked_for_is_copiers_downgrade_refusal(tmp_path: Path)
 def test_an_untagged_commit_is_ordered_by_history_whatever_its_hash_reads_as(tmp_path: Path) -> None:
     """A short hash such as 1234567 or 5b3e1c0 is a valid PEP 440 version: it must not be read as one."""
     template = _template(tmp_path / "tpl", [None, "v0.2.0"])
-    mirror = sources.Mirror(str(template), template)
+    mirror = Mirror(str(template), template)
     untagged = git(template, "rev-parse", "--short", "HEAD~1")
 
     assert mirror._version(untagged) is None

@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 
 from naavre_scaffold.cli import main
+from naavre_scaffold.fleet.update import Options, update
 from naavre_scaffold.git import git
-from naavre_scaffold.update import Options, update
 from tests.conftest import CURRENT_TIMEOUT, EXCLUDE_LINE, OLD_TIMEOUT
 from tests.helpers import commit_all, has_conflict_markers_in_history, replace_in, snapshot
 

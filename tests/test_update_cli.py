@@ -15,9 +15,9 @@ import pytest
 from rich.console import Console
 
 from naavre_scaffold.cli import main
+from naavre_scaffold.cli.report import REPO_KEYS, update_json, update_table
+from naavre_scaffold.fleet.update import Outcome, Verdict
 from naavre_scaffold.git import git
-from naavre_scaffold.report import REPO_KEYS, update_json, update_table
-from naavre_scaffold.update import Outcome, Verdict
 from tests.helpers import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent

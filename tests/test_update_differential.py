@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from naavre_scaffold.check import check
+from naavre_scaffold.fleet.check import check
+from naavre_scaffold.fleet.outcome import Options, Verdict
+from naavre_scaffold.fleet.update import update
 from naavre_scaffold.git import git
-from naavre_scaffold.new import create
-from naavre_scaffold.outcome import Options, Verdict
-from naavre_scaffold.template_source import TemplateSource
-from naavre_scaffold.update import update
+from naavre_scaffold.new.create import create
+from naavre_scaffold.source import TemplateSource
 from tests.helpers import commit_all, copy_template, replace_in, tree
 
 SERVICE = Path("templates/service/project")

@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from naavre_scaffold.fleet.outcome import Options, Outcome, Verdict
+from naavre_scaffold.fleet.update import update
 from naavre_scaffold.git import git
-from naavre_scaffold.outcome import Options, Outcome, Verdict
-from naavre_scaffold.update import update
 from tests.helpers import IDENTITY, TINY_ANSWERS, TINY_COPIER_YML, commit_all
 
 COPIER = Path(sys.executable).parent / "copier"

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from naavre_scaffold import github
 from naavre_scaffold.cli import main
 from naavre_scaffold.errors import GitHubError, UsageError
+from naavre_scaffold.fleet import github
+from naavre_scaffold.fleet.update import Options, Verdict, update
 from naavre_scaffold.git import git
-from naavre_scaffold.update import Options, Verdict, update
 from tests.helpers import (
     build_template,
     commit_all,

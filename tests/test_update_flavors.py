@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from naavre_scaffold.cli import main
-from naavre_scaffold.new import create
-from naavre_scaffold.template_source import TemplateSource
+from naavre_scaffold.new.create import create
+from naavre_scaffold.source import TemplateSource
 from tests.conftest import FLAVOR_TESTS_LINE, FLAVOR_TESTS_OLD_LINE, ORIG_LINE
 from tests.helpers import commit_all, has_conflict_markers_in_history, replace_in
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from naavre_scaffold.errors import Interrupted
-from naavre_scaffold.update import Options, Verdict, update
+from naavre_scaffold.fleet.update import Options, Verdict, update
 from tests.helpers import build_template, make_repo, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,9 +20,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from naavre_scaffold import __version__, github
+from naavre_scaffold import __version__
 from naavre_scaffold.cli import main
 from naavre_scaffold.errors import GitHubError
+from naavre_scaffold.fleet import github
 from naavre_scaffold.git import git
 from tests.helpers import commit_all, with_github_origin
 

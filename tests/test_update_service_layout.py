@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from naavre_scaffold.check import check
-from naavre_scaffold.checks import python as python_check
 from naavre_scaffold.cli import main
 from naavre_scaffold.errors import GitError
+from naavre_scaffold.fleet.check import check
 from naavre_scaffold.git import git
-from naavre_scaffold.template_source import TemplateSource
+from naavre_scaffold.source import TemplateSource
+from naavre_scaffold.verification import python as python_check
 from tests.helpers import commit_all
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from naavre_scaffold.cli import main
-from naavre_scaffold.template_source import TemplateSource
-from naavre_scaffold.verify import CHECKS, verify
+from naavre_scaffold.source import TemplateSource
+from naavre_scaffold.verification.run import CHECKS, verify
 from tests.helpers import render_with_copie
 
 ROOT = Path(__file__).resolve().parent.parent

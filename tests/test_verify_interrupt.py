@@ -19,8 +19,8 @@ import pytest
 
 from naavre_scaffold.git import init_and_commit
 from naavre_scaffold.signals import held_signals
-from naavre_scaffold.template_source import TemplateSource
-from naavre_scaffold.verify import CHECKS
+from naavre_scaffold.source import TemplateSource
+from naavre_scaffold.verification.run import CHECKS
 from tests.helpers import render
 
 ROOT = Path(__file__).resolve().parent.parent

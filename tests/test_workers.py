@@ -6,7 +6,7 @@ import os
 import signal
 from concurrent.futures import process
 
-from naavre_scaffold import workers
+from naavre_scaffold.fleet import workers
 
 
 def _double(number: int) -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from naavre_scaffold.register.edits import add_dependency, add_list_item, add_top_level_block
-from naavre_scaffold.register.yaml_text import LayoutError
+from naavre_scaffold.registration.edits import add_dependency, add_list_item, add_top_level_block
+from naavre_scaffold.registration.yaml_text import LayoutError
 
 NEW = {
     "name": "naavre-b-service",

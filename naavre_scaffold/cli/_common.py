@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from naavre_scaffold import __version__
 from naavre_scaffold.errors import UsageError
-from naavre_scaffold.template_source import is_remote
+from naavre_scaffold.source import is_remote
 
 JSON_SCHEMA_VERSION = 1
 

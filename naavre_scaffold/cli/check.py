@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from naavre_scaffold.check import REPOSITORY_PROBLEM, TEMPLATE_PROBLEM, CheckReport, check, check_subprojects
 from naavre_scaffold.cli._common import (
     add_command,
     add_json,
@@ -25,8 +24,15 @@ from naavre_scaffold.cli._common import (
     progress,
     write_json,
 )
-from naavre_scaffold.discovery import find_subprojects
 from naavre_scaffold.errors import EXIT_FAILED, EXIT_OK, EXIT_TOOL
+from naavre_scaffold.fleet.check import (
+    REPOSITORY_PROBLEM,
+    TEMPLATE_PROBLEM,
+    CheckReport,
+    check,
+    check_subprojects,
+)
+from naavre_scaffold.fleet.discovery import find_subprojects
 
 
 def check_lines(report: CheckReport, show_diff: bool, quiet: bool = False) -> list[str]:

@@ -13,12 +13,12 @@ from typing import Any
 import jinja2
 import yaml
 
-from naavre_scaffold.answers import template_asks
+from naavre_scaffold._copier.prompts import NO_TERMINAL_NOTICE
 from naavre_scaffold.cli._common import add_command, add_quiet, add_vcs_ref
 from naavre_scaffold.errors import EXIT_OK, UsageError
-from naavre_scaffold.new import NewRepo, create
-from naavre_scaffold.prompts import NO_TERMINAL_NOTICE
-from naavre_scaffold.template_source import TemplateSource, bundled_root, read_questions, resolve
+from naavre_scaffold.new.answers import template_asks
+from naavre_scaffold.new.create import NewRepo, create
+from naavre_scaffold.source import TemplateSource, bundled_root, read_questions, resolve
 from naavre_scaffold.templates import TEMPLATES
 
 NAME_PLACEHOLDER = "<name>"

@@ -7,7 +7,7 @@ import sys
 
 from naavre_scaffold.cli._common import add_command, existing_folder, folder_option
 from naavre_scaffold.errors import EXIT_OK
-from naavre_scaffold.register import LabOptions, patches, register, review_commands
+from naavre_scaffold.registration import LabOptions, patches, register, review_commands
 
 
 def add(commands: argparse._SubParsersAction) -> None:

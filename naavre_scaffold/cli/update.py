@@ -20,10 +20,10 @@ from naavre_scaffold.cli._common import (
     progress,
     write_json,
 )
-from naavre_scaffold.discovery import find_subprojects, git_root
+from naavre_scaffold.cli.report import update_json, update_table, verdict_label
 from naavre_scaffold.errors import EXIT_FAILED, EXIT_OK, EXIT_TOOL, Interrupted, UsageError
-from naavre_scaffold.report import update_json, update_table, verdict_label
-from naavre_scaffold.update import NEEDS_NOTHING, Options, Outcome, unreachable, update
+from naavre_scaffold.fleet.discovery import find_subprojects, git_root
+from naavre_scaffold.fleet.update import NEEDS_NOTHING, Options, Outcome, unreachable, update
 
 
 def add(commands: argparse._SubParsersAction) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 
 from rich.console import Console
 
-from naavre_scaffold.checks import CheckResult
 from naavre_scaffold.cli._common import (
     add_command,
     add_json,
@@ -26,7 +25,8 @@ from naavre_scaffold.cli._common import (
     write_json,
 )
 from naavre_scaffold.errors import EXIT_FAILED, EXIT_OK
-from naavre_scaffold.verify import CHECKS, verify
+from naavre_scaffold.verification.run import CHECKS, verify
+from naavre_scaffold.verification.tools import CheckResult
 
 
 def add(commands: argparse._SubParsersAction) -> None:

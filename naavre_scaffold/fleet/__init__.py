@@ -1,0 +1,1 @@
+"""Many repositories at once: `update` and `check`, and what they share."""

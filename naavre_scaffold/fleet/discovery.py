@@ -1,0 +1,89 @@
+"""Find the subprojects a command works on: the answers files of this template under some paths.
+
+A subproject is the folder of one answers file: a whole repository for a
+service, ``flavors/<name>/`` for a flavor. Several may share a git repository.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from naavre_scaffold.git import GitError, git
+from naavre_scaffold.source import location
+from naavre_scaffold.templates import TEMPLATES
+
+ANSWERS_PATTERN = ".copier-answers*.yml"
+PROJECT_CONFIG = ".naavre-scaffold.yml"
+# Folders that never hold a subproject of ours and can be large.
+SKIPPED_FOLDERS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
+
+
+@dataclass(frozen=True)
+class Subproject:
+    """One answers file of this template, or the reason it cannot be used."""
+
+    answers_path: Path
+    answers: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def folder(self) -> Path:
+        return self.answers_path.parent
+
+    @property
+    def template_location(self) -> str:
+        """The template's ``_src_path``; a relative one is taken from this folder, as Copier takes it."""
+        return location(self.answers["_src_path"], self.folder)
+
+    def project_owned(self) -> list[str]:
+        """Extra patterns this subproject owns, from ``.naavre-scaffold.yml`` beside its answers."""
+        config = self.folder / PROJECT_CONFIG
+        if not config.is_file():
+            return []
+        data = yaml.safe_load(config.read_text()) or {}
+        owned = data.get("project_owned", []) if isinstance(data, dict) else None
+        if not isinstance(owned, list) or not all(isinstance(p, str) for p in owned):
+            raise ValueError(f"{config}: project_owned must be a list of path patterns")
+        return owned
+
+
+def _read(path: Path) -> Subproject | None:
+    """The subproject of ``path``, None if it is another template's answers file."""
+    try:
+        answers = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        return Subproject(path, error=f"{path}: cannot be read as YAML ({error.__class__.__name__})")
+    if not isinstance(answers, dict):
+        return Subproject(path, error=f"{path}: is not a mapping of answers")
+    if answers.get("template") not in TEMPLATES:
+        return None
+    missing = [key for key in ("_src_path", "_commit") if not answers.get(key)]
+    if missing:
+        return Subproject(
+            path, answers, f"{path}: has no {' and no '.join(missing)}, so it cannot be updated"
+        )
+    return Subproject(path, answers)
+
+
+def find_subprojects(root: Path) -> list[Subproject]:
+    """Every answers file of this template under ``root`` (broken ones included, with their error)."""
+    found: list[Subproject] = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(name for name in subfolders if name not in SKIPPED_FOLDERS)
+        for name in sorted(files):
+            if Path(name).match(ANSWERS_PATTERN) and (sub := _read(Path(folder) / name)):
+                found.append(sub)
+    return found
+
+
+def git_root(path: Path) -> Path | None:
+    """Top folder of the git repository holding ``path``, None if it is in none."""
+    try:
+        return Path(git(path, "rev-parse", "--show-toplevel"))
+    except (GitError, NotADirectoryError, FileNotFoundError):
+        return None

@@ -1,0 +1,1 @@
+"""Create a repository from a template, and say what to do next."""

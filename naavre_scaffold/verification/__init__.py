@@ -1,0 +1,1 @@
+"""The render checks of `naavre-scaffold verify`, one module per check kind."""

@@ -1,0 +1,74 @@
+"""The package's shape: one Copier boundary, the API at the root, a root that holds only what all share."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import naavre_scaffold
+
+PACKAGE = Path(naavre_scaffold.__file__).parent
+SHARED_AT_ROOT = {"__init__.py", "__main__.py", "errors.py", "git.py", "signals.py", "templates.py"}
+
+
+def _imported_modules(path: Path) -> list[str]:
+    """Every module ``path`` imports, at any depth (functions and TYPE_CHECKING blocks included)."""
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+    return names
+
+
+def test_only_the_copier_boundary_uses_copiers_internals() -> None:
+    boundary = PACKAGE / "_copier"
+    crossing = {
+        str(path.relative_to(PACKAGE)): name
+        for path in PACKAGE.rglob("*.py")
+        if boundary not in path.parents
+        for name in _imported_modules(path)
+        if name.split(".")[0] == "copier" and any(part.startswith("_") for part in name.split(".")[1:])
+    }
+    assert crossing == {}
+
+
+def test_the_boundary_test_sees_an_import_inside_a_function(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from copier._main import Worker\n")
+    assert "copier._main.Worker" in _imported_modules(module)
+
+
+def test_the_root_holds_only_what_every_part_shares() -> None:
+    assert {path.name for path in PACKAGE.glob("*.py")} == SHARED_AT_ROOT
+
+
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("create", "naavre_scaffold.new.create"),
+        ("update", "naavre_scaffold.fleet.update"),
+        ("check", "naavre_scaffold.fleet.check"),
+        ("verify", "naavre_scaffold.verification.run"),
+        ("register", "naavre_scaffold.registration"),
+        ("Options", "naavre_scaffold.fleet.outcome"),
+    ],
+)
+def test_the_root_exports_the_api(name: str, module: str) -> None:
+    exported = getattr(naavre_scaffold, name)
+    assert exported is getattr(sys.modules[module], name)
+    assert callable(exported) and name in naavre_scaffold.__all__
+
+
+def test_importing_the_root_loads_no_command() -> None:
+    """`naavre-scaffold --version` and the API's import stay fast: Copier loads on first use."""
+    probe = "import sys, naavre_scaffold; print(sorted(m for m in sys.modules if m.startswith('copier')))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        naavre_scaffold.nothing  # noqa: B018

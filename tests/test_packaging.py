@@ -1,14 +1,21 @@
-"""The wheel carries the templates, so an installed command works with no checkout."""
+"""The wheel carries the templates, so an installed command works with no checkout; and the
+package declares every distribution it imports."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
+import tomllib
 import zipfile
+from collections.abc import Iterator
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from naavre_scaffold import __version__
 from naavre_scaffold.source import PUBLIC_SOURCE
@@ -71,3 +78,68 @@ def test_wheel_ships_templates_and_creates_a_repo(tmp_path: Path) -> None:
     answers = yaml.safe_load((tmp_path / "NaaVRE-wheel-service/.copier-answers.yml").read_text())
     assert (answers["_src_path"], answers["_commit"]) == (PUBLIC_SOURCE, f"v{__version__}")
     assert (tmp_path / "NaaVRE-wheel-service/helm/naavre-wheel-service/values.schema.json").is_file()
+
+
+def _imports(node: ast.AST, guarded: bool = False) -> Iterator[tuple[str, bool]]:
+    """(top-level module, whether an ``except ImportError`` guards it) for each absolute import."""
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            yield alias.name.partition(".")[0], guarded
+    elif isinstance(node, ast.ImportFrom):
+        if node.level == 0 and node.module:  # relative imports are the package's own
+            yield node.module.partition(".")[0], guarded
+    elif isinstance(node, ast.Try | ast.TryStar) and any(
+        _catches_import_error(h.type) for h in node.handlers
+    ):
+        for statement in node.body:
+            yield from _imports(statement, guarded=True)
+        for part in (*node.handlers, *node.orelse, *node.finalbody):
+            yield from _imports(part, guarded)
+    else:
+        for child in ast.iter_child_nodes(node):
+            yield from _imports(child, guarded)
+
+
+def _catches_import_error(caught: ast.expr | None) -> bool:
+    if caught is None:  # a bare except
+        return True
+    if isinstance(caught, ast.Tuple):
+        return any(_catches_import_error(element) for element in caught.elts)
+    return isinstance(caught, ast.Name) and caught.id in {"ImportError", "ModuleNotFoundError"}
+
+
+def test_imported_distributions_are_declared() -> None:
+    """Every third-party distribution the package imports is one of its dependencies.
+
+    One that only arrives through another (plumbum through Copier, prompt_toolkit
+    through questionary) would break the day that one drops it. An import guarded
+    by ``except ImportError`` (a verify tool) may come from an extra instead.
+    """
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+    def names(requirements: list[str]) -> set[str]:
+        return {canonicalize_name(Requirement(requirement).name) for requirement in requirements}
+
+    required = names(project["dependencies"])
+    optional = required | names([r for extra in project["optional-dependencies"].values() for r in extra])
+    distributions = packages_distributions()
+    package = ROOT / "naavre_scaffold"
+    undeclared: list[str] = []
+    unknown: list[str] = []
+    seen: set[tuple[str, bool]] = set()
+    for source in sorted(package.rglob("*.py")):
+        where = source.relative_to(ROOT)
+        for module, guarded in _imports(ast.parse(source.read_text(), str(source))):
+            if module in sys.stdlib_module_names or module == package.name:
+                continue
+            seen.add((module, guarded))
+            provided_by = {canonicalize_name(name) for name in distributions.get(module, [])}
+            if not provided_by:
+                unknown.append(f"{where}: {module} (installed by no distribution)")
+            elif not provided_by & (optional if guarded else required):
+                place = "[project].dependencies" + (" or an extra" if guarded else "")
+                undeclared.append(f"{where}: {module} ({', '.join(sorted(provided_by))}) is not in {place}")
+    # The walk sees plain imports and ones an ImportError guards.
+    assert {("plumbum", False), ("jsonschema", True)} <= seen
+    assert unknown == []
+    assert undeclared == []

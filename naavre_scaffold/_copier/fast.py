@@ -158,10 +158,8 @@ def _worker_settings(settings: dict[str, Any]) -> dict[str, Any]:
     return {**settings, "data": settings.get("data") or {}}
 
 
-def _shared(template: Template | None) -> Template | None:
+def _shared(template: Template) -> Template:
     """The session's Template for the same (url, ref), checked out at most once."""
-    if template is None:
-        return None
     # A relative path means the template beside the repository being updated: key on where it is.
     key = (location(template.url, Path.cwd()), template.ref, template.use_prereleases)
     if key not in _templates:
@@ -179,7 +177,7 @@ def _check_out(template: Template) -> None:
     Copier includes), remote sources not fetched here and templates with
     submodules are left to Copier.
     """
-    if template.ref in (None, "HEAD"):
+    if template.ref is None or template.ref == "HEAD":
         return
     local = _fetched.get(location(template.url, Path.cwd())) or Path(template.url)
     if is_remote(str(local)) or not local.is_dir():
@@ -290,9 +288,12 @@ def _lean_update(worker: _SharingWorker) -> None:
     )
     top_path = Path(top)
     subdir = worker.subproject.local_abspath.relative_to(top_path)
+    recorded = worker.subproject.template
+    assert recorded is not None, "Copier's run_update stops before the update when answers name no template"
     with tempfile.TemporaryDirectory(prefix="naavre-update-copies-") as scratch:
         old_copy, new_copy = Path(scratch, "old"), Path(scratch, "new")
-        old_copy.mkdir(), new_copy.mkdir()
+        old_copy.mkdir()
+        new_copy.mkdir()
         # As Copier's throw-away repositories: git's defaults, not the project's settings and attributes.
         trees = FolderTrees((worker.subproject.local_abspath / objects).resolve(), Path(scratch))
         with replace(
@@ -301,8 +302,8 @@ def _lean_update(worker: _SharingWorker) -> None:
             data=worker.subproject.last_answers,
             defaults=True,
             quiet=True,
-            src_path=worker.subproject.template.url,
-            vcs_ref=worker.subproject.template.commit,
+            src_path=recorded.url,
+            vcs_ref=recorded.commit,
             # As Copier: paths the new version excludes are left out of the old copy too.
             exclude=[*worker.template.exclude, *worker.exclude],
             ask=(),
@@ -339,7 +340,7 @@ def _lean_update(worker: _SharingWorker) -> None:
             data=data,
             defaults=True,
             quiet=True,
-            src_path=worker.subproject.template.url,
+            src_path=recorded.url,
             vcs_ref=worker.resolved_vcs_ref,
             ask=(),
         ) as new_worker:

@@ -11,9 +11,9 @@ keeps its own filters, globals and template cache at run time.
 from __future__ import annotations
 
 from types import CodeType
-from typing import Any
+from typing import Any, Literal, overload
 
-from jinja2 import Environment
+from jinja2 import Environment, nodes
 
 _compiled: dict[tuple[Any, ...], CodeType | str] = {}
 
@@ -47,21 +47,54 @@ def share_compiled(env: Environment) -> None:
         frozenset(env.tests),
     )
 
+    # Jinja's own overloads: raw=True gives the generated Python source, raw=False its code object.
+    @overload
     def compile(
-        source: Any,
+        source: str | nodes.Template,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: Literal[False] = False,
+        defer_init: bool = False,
+    ) -> CodeType: ...
+
+    @overload
+    def compile(
+        source: str | nodes.Template,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: Literal[True] = ...,
+        defer_init: bool = False,
+    ) -> str: ...
+
+    def compile(
+        source: str | nodes.Template,
         name: str | None = None,
         filename: str | None = None,
         raw: bool = False,
         defer_init: bool = False,
     ) -> CodeType | str:
         if not isinstance(source, str):  # an already parsed tree: nothing to key on
-            return Environment.compile(env, source, name, filename, raw, defer_init)
+            return _jinja_compile(env, source, name, filename, raw, defer_init)
         key = (shape, source, name, filename, raw, defer_init)
         if key not in _compiled:
-            _compiled[key] = Environment.compile(env, source, name, filename, raw, defer_init)
+            _compiled[key] = _jinja_compile(env, source, name, filename, raw, defer_init)
         else:
             # Extensions reset per-template state while preprocessing (Copier's yield tag does).
             env.preprocess(source, name, filename)
         return _compiled[key]
 
     env.compile = compile  # type: ignore[method-assign]
+
+
+def _jinja_compile(
+    env: Environment,
+    source: str | nodes.Template,
+    name: str | None,
+    filename: str | None,
+    raw: bool,
+    defer_init: bool,
+) -> CodeType | str:
+    """Jinja's ``Environment.compile``, past its overloads (they take ``raw`` only as a literal)."""
+    if raw:
+        return Environment.compile(env, source, name, filename, True, defer_init)
+    return Environment.compile(env, source, name, filename, False, defer_init)

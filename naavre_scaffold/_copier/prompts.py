@@ -187,7 +187,7 @@ def _rule(name: str, verdict: str, typed: Any, cast: Callable[..., Any] | None) 
     if verdict.startswith(prefix):
         return str(UsageError(name, verdict[len(prefix) :]))
     if verdict == "Invalid input":  # Copier's word for a text it cannot read as the type
-        question = getattr(cast, "__self__", None)  # the copier Question that ``filter`` belongs to
+        question: Any = getattr(cast, "__self__", None)  # the copier Question that ``filter`` belongs to
         type_name = question.get_type_name() if hasattr(question, "get_type_name") else None
         rule = _TYPE_RULES.get(type_name or "", "is not a valid answer")
         return f"{name}: {rule} (got {typed!r})"

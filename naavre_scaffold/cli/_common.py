@@ -153,7 +153,7 @@ def folder_option(option: str) -> Callable[[str], Path]:
 
 def check_json_target(target: str | None) -> None:
     """Refuse an unwritable ``--json FILE`` before any work starts, not after it."""
-    if target in (None, "-"):
+    if target is None or target == "-":
         return
     path = Path(target).expanduser()
     if path.is_dir():

@@ -206,7 +206,7 @@ def _watchdog(seconds: float) -> Iterator[tuple[Callable[[str, dict], None], thr
             sock.shutdown(socket.SHUT_RDWR)
 
     def trace(event: str, info: dict) -> None:
-        stream = info.get("return_value") if event.endswith(".complete") else None
+        stream: Any = info.get("return_value") if event.endswith(".complete") else None
         sock = stream.get_extra_info("socket") if hasattr(stream, "get_extra_info") else None
         if isinstance(sock, socket.socket):
             with lock:

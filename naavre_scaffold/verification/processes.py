@@ -30,10 +30,18 @@ STOP_SECONDS = 10  # how long a tool has to end after SIGTERM before SIGKILL
 REMOVE_ATTEMPTS = 5  # tries at removing a work folder, half a second apart
 
 
-def start(args: list[str], cwd: Path, env: dict[str, str], log: IO[str]) -> subprocess.Popen:
+def start(args: list[str], cwd: Path, env: dict[str, str], log: IO[str]) -> subprocess.Popen[str]:
     """Start a tool in its own process group, so that stopping it stops whatever it started."""
-    out = {"stdin": subprocess.DEVNULL, "stdout": log, "stderr": subprocess.STDOUT}
-    return subprocess.Popen(args, cwd=cwd, env=env, start_new_session=True, text=True, **out)
+    return subprocess.Popen(
+        args,
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def run_logged(args: list[str], cwd: Path, env: dict[str, str], timeout: int) -> tuple[bool, str]:

@@ -24,7 +24,6 @@ import yaml
 from naavre_scaffold.errors import GitError
 from naavre_scaffold.git import git
 from naavre_scaffold.registration.naavre_helm import (
-    camel_case,
     chart_dependency,
     component_values,
     lab_file_path,
@@ -32,6 +31,7 @@ from naavre_scaffold.registration.naavre_helm import (
     url_setting,
     virtual_lab_of,
 )
+from naavre_scaffold.rules import camel_case, service_slug
 from naavre_scaffold.verification.tools import tool_env
 
 _UV_FIND_TIMEOUT_SECONDS = 30
@@ -53,7 +53,7 @@ def _pythons_installed(uv: str, requests: list[str], folder: Path) -> list[bool]
     The probes run at once: each can take a few tenths of a second (uv asks every
     interpreter on PATH its version), and they come after the render.
     """
-    probes = []
+    probes: list[subprocess.Popen[bytes] | None] = []  # None: uv could not be started
     for request in requests:
         try:
             probes.append(
@@ -69,8 +69,11 @@ def _pythons_installed(uv: str, requests: list[str], folder: Path) -> list[bool]
             probes.append(None)
     found = []
     for probe in probes:
+        if probe is None:
+            found.append(False)
+            continue
         try:
-            found.append(probe is not None and probe.wait(timeout=_UV_FIND_TIMEOUT_SECONDS) == 0)
+            found.append(probe.wait(timeout=_UV_FIND_TIMEOUT_SECONDS) == 0)
         except subprocess.TimeoutExpired:
             probe.kill()
             probe.wait()
@@ -215,7 +218,7 @@ docker/jupyter.requirements.txt in the flavors repository:
     {dist}=={version}
 """
     if calls_service:
-        camel = camel_case(f"naavre-{a['service']}-service")
+        camel = camel_case(service_slug(a["service"]))
         setting = url_setting(a["jupyterlab_service_setting"], camel)
         entry = f'"{a["jupyterlab_plugin_id"]}": {{{setting}}}'
         text += f"""In NaaVRE-helm, values/templates/jupyterhub.yaml: an entry of overrides.json

@@ -19,18 +19,17 @@ from typing import Any
 
 import yaml
 
-from naavre_scaffold.errors import UsageError
+from naavre_scaffold.errors import AlreadyRegistered, UsageError
 from naavre_scaffold.git import no_index_patch
 from naavre_scaffold.registration import flavor, jupyterlab, service
 from naavre_scaffold.registration.plan import (
     ANSWERS_FILE,
-    RELEASE,
-    AlreadyRegistered,
     Edit,
     LabOptions,
     Registration,
     Request,
 )
+from naavre_scaffold.rules import release_version
 
 __all__ = [
     "AlreadyRegistered",
@@ -47,6 +46,7 @@ __all__ = [
 
 def register(
     path: Path,
+    *,
     naavre_helm_dir: Path | None = None,
     flavors_dir: Path | None = None,
     version: str | None = None,
@@ -80,7 +80,14 @@ def register(
     there, are refused before anything is written. Nothing is committed; --dry-run prints
     the edits as patches (for git apply at each checkout's root) and writes nothing.
     """
-    registration = plan(path, naavre_helm_dir, flavors_dir, version, lab, lab_options)
+    registration = plan(
+        path,
+        naavre_helm_dir=naavre_helm_dir,
+        flavors_dir=flavors_dir,
+        version=version,
+        lab=lab,
+        lab_options=lab_options,
+    )
     if not dry_run:
         apply(registration)
     return registration
@@ -88,6 +95,7 @@ def register(
 
 def plan(
     component: Path,
+    *,
     naavre_helm_dir: Path | None = None,
     flavors_dir: Path | None = None,
     version: str | None = None,
@@ -95,7 +103,7 @@ def plan(
     lab_options: LabOptions | None = None,
 ) -> Registration:
     """Work out the registration of ``component``; raise, having written nothing, if it cannot be done."""
-    if version is not None and not RELEASE.match(version):
+    if version is not None and release_version(version) is None:
         raise UsageError("--version", f"{version!r} is not a release version such as 1.2.3 or v1.2.3-rc.1")
     answers = _answers(component)
     kind = answers.get("template")

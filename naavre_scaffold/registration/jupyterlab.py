@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from naavre_scaffold.errors import UsageError
+from naavre_scaffold.errors import AlreadyRegistered, UsageError
 from naavre_scaffold.registration import naavre_helm
 from naavre_scaffold.registration.edits import (
     OVERRIDES_PATHS,
@@ -21,7 +21,6 @@ from naavre_scaffold.registration.edits import (
 )
 from naavre_scaffold.registration.plan import (
     REQUIREMENTS,
-    AlreadyRegistered,
     Registration,
     Request,
     edit,
@@ -30,6 +29,7 @@ from naavre_scaffold.registration.plan import (
     release,
     yaml_of,
 )
+from naavre_scaffold.rules import camel_case, service_slug
 
 
 def plan(request: Request) -> Registration:
@@ -97,7 +97,7 @@ def _hub_settings(
     """
     overrides = _overrides_templates(checkout, service) if service else []
     setting = _service_setting(component) if service else ""
-    camel = naavre_helm.camel_case(f"naavre-{service}-service")
+    camel = camel_case(service_slug(service))
     templates = [where for where in OVERRIDES_PATHS if (checkout / where).is_file()]
     # setup_virtual_lab.sh knows the @naavre/<name>-jupyterlab extensions by <name>.
     short = None
@@ -129,8 +129,8 @@ def _hub_settings(
 
 def _overrides_templates(checkout: Path, service: str) -> list[str]:
     """The values templates that write overrides.json, once the service is in the checkout."""
-    chart = f"naavre-{service}-service"
-    camel = naavre_helm.camel_case(chart)
+    chart = service_slug(service)
+    camel = camel_case(chart)
     if camel not in yaml_of(checkout, naavre_helm.VALUES_VALUES):
         where = checkout / naavre_helm.VALUES_VALUES
         raise UsageError("--naavre-helm", f"{where} has no {camel}: register the service {chart} first")

@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from naavre_scaffold.rules import camel_case
+
 EXAMPLE_DOMAIN = "naavre.example.org"
 
 UMBRELLA_CHART = "naavre/Chart.yaml"
@@ -34,12 +36,6 @@ def lab_file_path(slug: str) -> str:
     return f"values/virtual-labs/values-{slug}.public.yaml"
 
 
-def camel_case(chart: str) -> str:
-    """A component's key in ``values/values.yaml``: naavre-x-service -> naavreXService."""
-    first, *rest = chart.split("-")
-    return first + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
 def chart_dependency(chart: str, chart_repository: str, version: str) -> dict[str, Any]:
     """The entry for ``dependencies:`` in ``naavre/Chart.yaml``."""
     return {
@@ -51,7 +47,8 @@ def chart_dependency(chart: str, chart_repository: str, version: str) -> dict[st
 
 
 def component_values(chart: str) -> dict[str, Any]:
-    """The block of ``values/values.yaml`` for a service: on, and the path it is served under."""
+    """The block of ``values/values.yaml`` for a service, under its chart's camelCase (naavreXService):
+    on, and the path it is served under."""
     return {camel_case(chart): {"enabled": True, "ingress": {"basePath": f"/{chart}"}}}
 
 

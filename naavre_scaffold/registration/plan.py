@@ -7,7 +7,6 @@ files and records the edits; a refusal raises before any file changes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,26 +14,15 @@ from typing import Any
 
 import yaml
 
-from naavre_scaffold.errors import EXIT_FAILED, GitError, ScaffoldError, UsageError
+from naavre_scaffold.errors import AlreadyRegistered, GitError, ScaffoldError, UsageError
 from naavre_scaffold.git import git
 from naavre_scaffold.registration import naavre_helm
 from naavre_scaffold.registration.edits import AlreadyThere
 from naavre_scaffold.registration.yaml_text import LayoutError
+from naavre_scaffold.rules import release_version
 
 ANSWERS_FILE = ".copier-answers.yml"
 REQUIREMENTS = "docker/jupyter.requirements.txt"
-# The version a release publishes: SemVer 2 with an optional pre-release part.
-_NUMBER = r"(?:0|[1-9]\d*)"
-_IDENTIFIER = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"
-RELEASE = re.compile(
-    rf"^v?(?P<version>{_NUMBER}\.{_NUMBER}\.{_NUMBER}(?:-{_IDENTIFIER}(?:\.{_IDENTIFIER})*)?)$"
-)
-
-
-class AlreadyRegistered(ScaffoldError):
-    """A checkout already has the component: nothing was written."""
-
-    exit_code = EXIT_FAILED
 
 
 @dataclass(frozen=True)
@@ -183,7 +171,7 @@ def release(option_value: str | None, repo: Path, fallback: str | None) -> tuple
             ).splitlines()
         except GitError:
             tags = []
-        candidate = next((tag for tag in tags if RELEASE.match(tag)), None)
+        candidate = next((tag for tag in tags if release_version(tag)), None)
     if candidate is None:
         if fallback is None:
             raise UsageError(
@@ -191,7 +179,7 @@ def release(option_value: str | None, repo: Path, fallback: str | None) -> tuple
                 f"{repo} has no release tag vX.Y.Z: give the release to use, e.g. --version v0.1.0",
             )
         candidate = fallback
-    match = RELEASE.match(candidate)
-    if match is None:
+    version = release_version(candidate)
+    if version is None:
         raise UsageError("--version", f"{candidate!r} is not a release version such as 1.2.3 or v1.2.3-rc.1")
-    return f"v{match['version']}", match["version"]
+    return f"v{version}", version

@@ -69,7 +69,14 @@ def test_output_writes_the_file_and_prints_nothing(repo: Path, tmp_path: Path) -
     assert json.loads(out.read_text())["python"] == _images("vanilla")
 
 
-@pytest.mark.parametrize("tag", ["1.0.0", "v1.0", "v1.0.0-rc1", "latest", "v01.0.0x"])
+@pytest.mark.parametrize("tag", ["v1.0.0-rc.1", "v1.0.0-rc1", "v0.0.1-0"])
+def test_a_pre_release_tag_is_a_release_tag(repo: Path, tag: str) -> None:
+    proc = run_script("base_image_tags.py", "--root", str(repo), "--tag", tag)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["vanilla"] == _images("vanilla", tag)
+
+
+@pytest.mark.parametrize("tag", ["1.0.0", "v1.0", "v01.0.0", "v1.0.0-01", "v1.0.0+build.1", "latest", "v01.0.0x"])
 def test_a_tag_that_is_not_vX_Y_Z_is_refused(repo: Path, tmp_path: Path, tag: str) -> None:
     out = tmp_path / "out.json"
     proc = run_script("base_image_tags.py", "--root", str(repo), "--tag", tag, "--output", str(out))

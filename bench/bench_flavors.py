@@ -61,9 +61,9 @@ def _template(repo: Path) -> None:
 
 def _flavors_repo(template: Path, dest: Path) -> None:
     source = TemplateSource(str(template), OLD_TAG)
-    create("flavors-repo", "flavors", dest, source=source)
+    create("flavors-repo", "flavors", dest=dest, source=source)
     for index in range(FLAVORS - 1):  # vanilla is the 24th
-        create("flavor", f"flavor{index:02d}", dest / "flavors" / f"flavor{index:02d}", source=source)
+        create("flavor", f"flavor{index:02d}", dest=dest / "flavors" / f"flavor{index:02d}", source=source)
         _commit(dest, f"Add flavor{index:02d}")  # new flavor wants a clean repository
 
 

@@ -20,9 +20,12 @@ __all__ = [
     "EXIT_OK",
     "EXIT_TOOL",
     "EXIT_USAGE",
+    "AlreadyRegistered",
     "GitError",
     "GitHubError",
     "Interrupted",
+    "RepositoryBusy",
+    "RepositoryError",
     "ScaffoldError",
     "TemplateSourceError",
     "ToolMissingError",
@@ -63,6 +66,30 @@ class UsageError(ScaffoldError):
             rule = rule[len(field) + 1 :]
         self.rule = rule
         super().__init__(f"{field}: {rule}")
+
+
+class RepositoryError(ScaffoldError):
+    """A repository's own file is broken (its answers, its ``.naavre-scaffold.yml``): a person fixes it.
+
+    The message names the file and the rule it breaks.
+    """
+
+    exit_code = EXIT_FAILED
+
+
+class RepositoryBusy(ScaffoldError):
+    """Another naavre-scaffold process holds the repository's lock: rerun when it has finished.
+
+    ``update`` reports it as that repository's ``refused`` verdict, which needs a person (exit 1).
+    """
+
+    exit_code = EXIT_FAILED
+
+
+class AlreadyRegistered(ScaffoldError):
+    """A checkout already has the component ``register`` was asked to add: nothing was written."""
+
+    exit_code = EXIT_FAILED
 
 
 class TemplateSourceError(ScaffoldError):

@@ -150,7 +150,7 @@ def make_service(template_versions: Path, tmp_path: Path):
 
     def make(name: str, version: str = "v1.0.0", parent: Path | None = None) -> Path:
         dest = (parent or tmp_path) / f"NaaVRE-{name}-service"
-        create("service", name, dest, source=TemplateSource(str(template_versions), version))
+        create("service", name, dest=dest, source=TemplateSource(str(template_versions), version))
         return dest
 
     return make
@@ -163,7 +163,7 @@ def make_extension(template_versions: Path, tmp_path: Path):
     def make(name: str, version: str = "v1.0.0", **answers: object) -> Path:
         dest = tmp_path / f"NaaVRE-{name}-jupyterlab"
         source = TemplateSource(str(template_versions), version)
-        create("jupyterlab", name, dest, dict(answers), source=source)
+        create("jupyterlab", name, dest=dest, data=dict(answers), source=source)
         return dest
 
     return make

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 import naavre_scaffold
 
 PACKAGE = Path(naavre_scaffold.__file__).parent
-SHARED_AT_ROOT = {"__init__.py", "__main__.py", "errors.py", "git.py", "signals.py", "templates.py"}
+SHARED_AT_ROOT = {"__init__.py", "__main__.py", "errors.py", "git.py", "rules.py", "signals.py", "templates.py"}
 
 
 def _imported_modules(path: Path) -> list[str]:
@@ -63,6 +64,21 @@ def test_the_root_exports_the_api(name: str, module: str) -> None:
     exported = getattr(naavre_scaffold, name)
     assert exported is getattr(sys.modules[module], name)
     assert callable(exported) and name in naavre_scaffold.__all__
+
+
+@pytest.mark.parametrize(
+    ("name", "positional"),
+    [
+        ("create", ["template", "name"]),
+        ("update", ["paths", "options"]),
+        ("check", ["path"]),
+        ("verify", ["repo"]),
+        ("register", ["path"]),
+    ],
+)
+def test_the_apis_options_are_keyword_only(name: str, positional: list[str]) -> None:
+    parameters = inspect.signature(getattr(naavre_scaffold, name)).parameters.values()
+    assert [p.name for p in parameters if p.kind is not p.KEYWORD_ONLY] == positional
 
 
 def test_importing_the_root_loads_no_command() -> None:

@@ -158,11 +158,13 @@ def test_broken_answers_file_needs_a_person(make_service, capsys) -> None:
     assert f"FAIL  {repo}: {repo}/.copier-answers.yml: has no _commit, so it cannot be updated" in out
 
 
-def test_unknown_vcs_ref_is_a_usage_error(make_service, capsys) -> None:
+def test_unknown_vcs_ref_fails_the_repository_as_update_does(make_service, capsys) -> None:
     repo = make_service("ref", version="v1.1.1")
-    code, _, err = _check(capsys, repo, "--vcs-ref", "nope")
-    assert code == 2
-    assert "--vcs-ref: the template" in err and "has no ref nope" in err
+    code, out, err = _check(capsys, repo, "--vcs-ref", "nope")
+    assert code == 1
+    [line] = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert line.startswith(f"FAIL  {repo}: the template ") and line.endswith(" has no ref nope")
+    assert "error:" not in err
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path, capsys) -> None:

@@ -26,9 +26,9 @@ OVERRIDE = "cell-runtime.Dockerfile"
 @pytest.fixture(scope="module")
 def flavors_repo(template_git: TemplateSource, tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("flavors") / "flavors"
-    create("flavors-repo", "flavors", repo, source=template_git)
+    create("flavors-repo", "flavors", dest=repo, source=template_git)
     for name, answers in FLAVORS.items():
-        create("flavor", name, repo / "flavors" / name, answers, source=template_git)
+        create("flavor", name, dest=repo / "flavors" / name, data=answers, source=template_git)
         commit_all(repo, f"Add the {name} flavor")  # new flavor wants a clean repository
     override = (repo / "docker" / OVERRIDE).read_text()
     (repo / "flavors/ecology" / OVERRIDE).write_text(override.replace("/tmp/data", "/tmp/data /tmp/maps", 1))

@@ -38,7 +38,7 @@ def built_wheel(template_git: TemplateSource, tmp_path_factory: pytest.TempPathF
     """The render's wheel, built as its CI builds it."""
     work = tmp_path_factory.mktemp("compat-build")
     repo = work / "NaaVRE-compat-check-jupyterlab"
-    create("jupyterlab", "compat-check", repo, dict(ANSWERS), source=template_git)
+    create("jupyterlab", "compat-check", dest=repo, data=dict(ANSWERS), source=template_git)
     env = _environment(work)
     _jlpm_install(repo, env)
     _ok(_run(["jlpm", "build:prod"], repo, env, RUN_SECONDS))

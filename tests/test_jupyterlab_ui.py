@@ -113,7 +113,7 @@ def _free_port() -> str:
 def _build(template_git: TemplateSource, work: Path) -> tuple[Path, dict[str, str]]:
     """The render, built, with its ui-tests installed, and an environment without the extension."""
     repo = work / "NaaVRE-ui-check-jupyterlab"
-    create("jupyterlab", "ui-check", repo, dict(ANSWERS), source=template_git)
+    create("jupyterlab", "ui-check", dest=repo, data=dict(ANSWERS), source=template_git)
     env = lab_environment(work, leave_out=("CHROMIUM",)) | {"CHROMIUM_PATH": str(CHROMIUM)}
     _jlpm_install(repo, env)
     _ok(_run(["jlpm", "build:prod"], repo, env, RUN_SECONDS))
@@ -224,7 +224,7 @@ def test_ci_runs_the_ui_tests_in_both_jupyterlabs_and_a_browser_check(
 ) -> None:
     """What this module runs here, the extension's CI runs on GitHub: as a matrix, and browser_check."""
     repo = tmp_path / "NaaVRE-ci-check-jupyterlab"
-    create("jupyterlab", "ci-check", repo, dict(ANSWERS), source=template_git)
+    create("jupyterlab", "ci-check", dest=repo, data=dict(ANSWERS), source=template_git)
     jobs = yaml.safe_load((repo / ".github/workflows/ci.yml").read_text())["jobs"]
     matrix = jobs["ui-tests"]["strategy"]["matrix"]["jupyterlab"]
     assert matrix == [">=4.6,<5", f"=={image_jupyterlab()}"]

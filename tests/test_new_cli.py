@@ -321,7 +321,7 @@ def test_a_yes_no_answer_from_a_data_file_must_say_yes_or_no(tmp_path: Path, cap
 
 @pytest.mark.parametrize(("spelled", "meant"), [("Yes", True), ("OFF", False), ("0", False), (True, True)])
 def test_clear_yes_no_spellings_are_taken(tmp_path: Path, spelled, meant) -> None:
-    repo = create("jupyterlab", "x", tmp_path / "x", {"has_settings": spelled}, pretend=True)
+    repo = create("jupyterlab", "x", dest=tmp_path / "x", data={"has_settings": spelled}, pretend=True)
     assert repo.answers["has_settings"] is meant
 
 

@@ -93,7 +93,7 @@ def test_readme_plain_copier_flavor_commands(template_repo: Path, tmp_path: Path
     lines = [line.split("  #")[0].strip() for line in block[1].splitlines() if line.strip()]
     assert len(lines) == 3 and "-d template=flavor" in lines[0] and lines[2].endswith("copier update")
     repo = tmp_path / "flavors"
-    create("flavors-repo", "flavors", repo, source=TemplateSource(str(template_repo), f"v{__version__}"))
+    create("flavors-repo", "flavors", dest=repo, source=TemplateSource(str(template_repo), f"v{__version__}"))
     env = (
         os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"} | GIT_IDENTITY
     )

@@ -17,7 +17,7 @@ def releases(template_git: TemplateSource, tmp_path_factory: pytest.TempPathFact
     folder = tmp_path_factory.mktemp("releases")
     workflows = {}
     for template, name in RELEASING.items():
-        repo = create(template, name, folder / template, source=template_git).path
+        repo = create(template, name, dest=folder / template, source=template_git).path
         workflows[template] = yaml.safe_load((repo / ".github/workflows/release.yml").read_text())
     return workflows
 

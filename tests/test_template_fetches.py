@@ -39,7 +39,7 @@ def test_update_fetches_each_source_once_for_a_fleet(
         repos = []
         for name in ("one", "two", "three"):
             dest = tmp_path / f"NaaVRE-{name}-service"
-            create("service", name, dest, source=resolve(url, "v1.0.0"))
+            create("service", name, dest=dest, source=resolve(url, "v1.0.0"))
             repos.append(dest)
         before = _fetches(log)
         assert before >= 1

@@ -143,7 +143,7 @@ def _has_conflicts(tree: dict[str, tuple[bytes, bool]]) -> bool:
 def _both(template: Path, tmp_path: Path, change: Callable[[Path], None], project_owned: str = "") -> tuple:
     """The service changed by ``change`` and committed, updated by copier (first) and by naavre-scaffold."""
     original = tmp_path / "original" / "NaaVRE-case-service"
-    create("service", "case", original, source=TemplateSource(str(template), "v1.0.0"))
+    create("service", "case", dest=original, source=TemplateSource(str(template), "v1.0.0"))
     change(original)
     if project_owned:
         (original / ".naavre-scaffold.yml").write_text(f"project_owned:\n  - {project_owned}\n")
@@ -210,8 +210,8 @@ def test_a_flavors_repository_and_its_flavor_folder_as_copier_updates_them(
     with a commit between as it needs a clean tree; naavre-scaffold updates all in one run."""
     original = tmp_path / "original" / "flavors"
     source = TemplateSource(str(template), "v1.0.0")
-    create("flavors-repo", "flavors", original, source=source)
-    create("flavor", "eco", original / "flavors" / "eco", source=source)
+    create("flavors-repo", "flavors", dest=original, source=source)
+    create("flavor", "eco", dest=original / "flavors" / "eco", source=source)
     (original / "flavors/eco/tests/test_own.py").write_text("print('our own check')\n")
     commit_all(original, "The eco flavor")
     by_copier, by_us = tmp_path / "copier" / "flavors", tmp_path / "ours" / "flavors"
@@ -236,7 +236,7 @@ def test_a_flavors_repository_and_its_flavor_folder_as_copier_updates_them(
 
 def test_check_lists_what_the_update_adds_modifies_and_removes(template: Path, tmp_path: Path) -> None:
     repo = tmp_path / "NaaVRE-listed-service"
-    create("service", "listed", repo, source=TemplateSource(str(template), "v1.0.0"))
+    create("service", "listed", dest=repo, source=TemplateSource(str(template), "v1.0.0"))
 
     [report] = check(repo, vcs_ref="v2.0.0")
 

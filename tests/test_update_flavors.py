@@ -28,7 +28,7 @@ def flavors_repo(template_versions: Path, tmp_path: Path, monkeypatch: pytest.Mo
     """A flavors repository at v1.0.0 with vanilla (made with it), ecology and geo, all committed."""
     source = TemplateSource(str(template_versions), "v1.0.0")
     repo = tmp_path / "flavors"
-    create("flavors-repo", "flavors", repo, source=source)
+    create("flavors-repo", "flavors", dest=repo, source=source)
     monkeypatch.chdir(repo)
     for name in FLAVORS[1:]:
         create("flavor", name, source=source)

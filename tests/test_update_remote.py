@@ -24,6 +24,7 @@ from naavre_scaffold import __version__
 from naavre_scaffold.cli import main
 from naavre_scaffold.errors import GitHubError
 from naavre_scaffold.fleet import github
+from naavre_scaffold.fleet.update import Options, Verdict, update
 from naavre_scaffold.git import git
 from tests.helpers import commit_all, with_github_origin
 
@@ -41,6 +42,23 @@ def test_push_reaches_origin(make_service, tmp_path: Path) -> None:
 
     assert git(origin, "rev-parse", BRANCH) == git(repo, "rev-parse", BRANCH)
     assert git(origin, "rev-parse", "main") == git(repo, "rev-parse", "main")
+
+
+def test_push_option_of_the_api_commits_and_pushes_as_the_cli_does(make_service, tmp_path: Path) -> None:
+    repo = make_service("api-pushed")
+    origin = with_github_origin(repo, tmp_path)
+
+    [outcome] = update([repo], Options(push=True), jobs=1)
+
+    assert (outcome.verdict, outcome.branch) == (Verdict.UPDATED, BRANCH)
+    assert git(origin, "rev-parse", BRANCH) == git(repo, "rev-parse", BRANCH)
+    assert git(repo, "status", "--porcelain") == ""  # committed on the branch, not left in the tree
+
+
+def test_each_delivery_option_implies_the_ones_before_it() -> None:
+    assert Options(push=True) == Options(commit=True, push=True)
+    assert Options(pull_request=True) == Options(commit=True, push=True, pull_request=True)
+    assert Options(commit=True) == Options(commit=True, push=False, pull_request=False)
 
 
 def test_failed_push_is_reported_and_leaves_no_branch(make_service, tmp_path: Path, capsys) -> None:

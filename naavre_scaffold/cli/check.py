@@ -25,13 +25,7 @@ from naavre_scaffold.cli._common import (
     write_json,
 )
 from naavre_scaffold.errors import EXIT_FAILED, EXIT_OK, EXIT_TOOL
-from naavre_scaffold.fleet.check import (
-    REPOSITORY_PROBLEM,
-    TEMPLATE_PROBLEM,
-    CheckReport,
-    check,
-    check_subprojects,
-)
+from naavre_scaffold.fleet.check import CheckReport, Problem, check, check_subprojects
 from naavre_scaffold.fleet.discovery import find_subprojects
 
 
@@ -98,7 +92,7 @@ def _repo_json(report: CheckReport, show_diff: bool) -> dict[str, Any]:
 def _nothing_found(path: Path) -> CheckReport:
     """The report of a folder with no answers file of ours: the repository's problem."""
     message = "no .copier-answers*.yml of a naavre-scaffold template found"
-    return CheckReport(path, None, error=message, error_kind=REPOSITORY_PROBLEM)
+    return CheckReport(path, None, error=message, error_kind=Problem.REPOSITORY)
 
 
 def progress_status(report: CheckReport) -> str:
@@ -114,7 +108,7 @@ def summary_line(reports: list[CheckReport]) -> str:
 
 def exit_code(reports: list[CheckReport]) -> int:
     """3 if the tool could not check a subproject, 1 if any needs a person (or none was found), else 0."""
-    if any(r.error_kind == TEMPLATE_PROBLEM for r in reports):
+    if any(r.error_kind == Problem.TEMPLATE for r in reports):
         return EXIT_TOOL
     return EXIT_OK if reports and all(r.ok for r in reports) else EXIT_FAILED
 
@@ -126,8 +120,9 @@ def add(commands: argparse._SubParsersAction) -> None:
         check,
         epilog=(
             "exit status: 0 when every subproject is current and matches its render; 1 when any is "
-            "behind, has drifted, has a broken answers file, or none was found; 2 for a usage error; "
-            "3 when the template could not be fetched or does not have the recorded version"
+            "behind, has drifted, has a broken answers file, its template has no --vcs-ref, or none was "
+            "found; 2 for a usage error; 3 when the template could not be fetched or does not have the "
+            "recorded version"
         ),
     )
     parser.add_argument(
@@ -154,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     with progress(len(subprojects), args.quiet, "checking") as shown:
         reports = check_subprojects(
             subprojects,
-            args.vcs_ref,
+            vcs_ref=args.vcs_ref,
             on_start=lambda sub: shown.started(str(sub.folder)),
             on_report=lambda r: shown.finished(str(r.path), progress_status(r)),
             template_source=args.template_source,

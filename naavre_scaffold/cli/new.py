@@ -173,8 +173,8 @@ def run(args: argparse.Namespace) -> int:
     repo = create(
         args.template,
         args.name,
-        Path(args.dest).expanduser() if args.dest else None,
-        data,
+        dest=Path(args.dest).expanduser() if args.dest else None,
+        data=data,
         source=source,
         defaults=not interactive,
         pretend=args.pretend,

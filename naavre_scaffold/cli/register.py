@@ -76,7 +76,13 @@ def run(args: argparse.Namespace) -> int:
         tuple(args.label),
     )
     registration = register(
-        args.path, args.naavre_helm, args.flavors, args.version, args.lab, args.dry_run, lab
+        args.path,
+        naavre_helm_dir=args.naavre_helm,
+        flavors_dir=args.flavors,
+        version=args.version,
+        lab=args.lab,
+        dry_run=args.dry_run,
+        lab_options=lab,
     )
     if args.dry_run:
         for checkout, patch in patches(registration).items():

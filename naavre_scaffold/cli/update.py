@@ -115,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
         template_source=args.template_source,
         dry_run=args.dry_run,
         keep_conflicts=args.keep_conflicts,
-        commit=args.commit or args.push or args.pr,
-        push=args.push or args.pr,
+        commit=args.commit,
+        push=args.push,
         pull_request=args.pr,
     )
     try:
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
             outcomes = update(
                 paths,
                 options,
-                args.jobs,
+                jobs=args.jobs,
                 on_start=shown.started,
                 on_done=lambda done: _finished(shown, done, args.dry_run),
             )

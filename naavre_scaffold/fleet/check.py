@@ -8,9 +8,9 @@ Two questions for CI of a generated repository:
   are never drift.
 
 A subproject that cannot be checked says whose problem that is: the repository's
-(a broken answers file: a person must fix it) or the template's (unreachable, or
-without the recorded version: the tool could not do its job). The CLI turns the
-two into different exit codes.
+(a broken answers file or ``.naavre-scaffold.yml``, or a ``--vcs-ref`` its template
+lacks: a person must fix it) or the template's (unreachable, or without the recorded
+version: the tool could not do its job). The CLI turns the two into different exit codes.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import copier
@@ -27,24 +28,41 @@ from plumbum import ProcessExecutionError
 
 from naavre_scaffold import _copier
 from naavre_scaffold._copier import fast
-from naavre_scaffold.errors import GitError, ScaffoldError, UsageError, one_line
+from naavre_scaffold.errors import GitError, RepositoryError, ScaffoldError, one_line
 from naavre_scaffold.fleet.discovery import Subproject, find_subprojects, git_root
 from naavre_scaffold.git import no_index_patch
 from naavre_scaffold.source.mirror import Mirror, fetch_mirror
 
-# Whose problem a subproject that could not be checked is.
-REPOSITORY_PROBLEM = "repository"  # its answers or .naavre-scaffold.yml are broken: a person fixes them
-TEMPLATE_PROBLEM = "template"  # the template cannot be fetched or rendered at that version
+
+class Problem(StrEnum):
+    """Whose problem a subproject that could not be checked is; the value is what reports show."""
+
+    # Its answers or .naavre-scaffold.yml are broken, or its template has no --vcs-ref: a person fixes it.
+    REPOSITORY = "repository"
+    # The template cannot be fetched or rendered at that version: the tool could not do its job.
+    TEMPLATE = "template"
+
+
+class FileChange(StrEnum):
+    """How a template file differs; the value is what reports show.
+
+    A ``drift`` entry is MODIFIED or MISSING; a ``changes`` entry ADDED, MODIFIED or REMOVED.
+    """
+
+    ADDED = "added"
+    MODIFIED = "modified"
+    MISSING = "missing"
+    REMOVED = "removed"
 
 
 @dataclass
 class CheckReport:
     """The version and drift verdict of one subproject.
 
-    ``drift`` holds (path relative to the subproject folder, "modified" or "missing");
+    ``drift`` holds (path relative to the subproject folder, MODIFIED or MISSING);
     ``diffs`` maps each drifted path to a git patch, relative to the git repository's
     root, that turns the repository's file back into the template's. ``changes`` holds
-    (path, "added", "modified" or "removed"): what updating to ``newest`` changes in the
+    (path, ADDED, MODIFIED or REMOVED): what updating to ``newest`` changes in the
     template's files; empty unless ``behind``.
     """
 
@@ -53,11 +71,11 @@ class CheckReport:
     newest: str | None = None
     behind: bool = False
     version_note: str = ""
-    drift: list[tuple[str, str]] = field(default_factory=list)
-    changes: list[tuple[str, str]] = field(default_factory=list)
+    drift: list[tuple[str, FileChange]] = field(default_factory=list)
+    changes: list[tuple[str, FileChange]] = field(default_factory=list)
     diffs: dict[str, str] = field(default_factory=dict)
     error: str | None = None
-    error_kind: str | None = None  # REPOSITORY_PROBLEM or TEMPLATE_PROBLEM when ``error`` is set
+    error_kind: Problem | None = None  # set when ``error`` is
 
     @property
     def ok(self) -> bool:
@@ -75,13 +93,19 @@ class CheckReport:
 class _CannotCheck(Exception):
     """Why one subproject could not be checked, and whose problem it is."""
 
-    def __init__(self, message: str, kind: str) -> None:
+    def __init__(self, message: str, kind: Problem) -> None:
         super().__init__(message)
         self.kind = kind
 
 
-def _render(mirror: Mirror, sub: Subproject, ref: str, into: Path) -> Callable[[Path], bool]:
-    """Render ``ref`` with the subproject's answers into ``into``; return its skip matcher."""
+def _render(
+    mirror: Mirror, sub: Subproject, ref: str, into: Path, owned: list[str]
+) -> Callable[[Path], bool]:
+    """Render ``ref`` with the subproject's answers into ``into``; return its skip matcher.
+
+    ``owned`` holds the patterns of ``.naavre-scaffold.yml``, read before: a broken one
+    is the repository's problem, not one of rendering the template.
+    """
     answers = _copier.public_answers(sub.answers)
     try:
         worker = fast.run_copy(
@@ -92,13 +116,13 @@ def _render(mirror: Mirror, sub: Subproject, ref: str, into: Path) -> Callable[[
             vcs_ref=mirror.commit("HEAD") if ref == "HEAD" else ref,
             defaults=True,
             quiet=True,
-            skip_if_exists=sub.project_owned(),
+            skip_if_exists=owned,
         )
     except copier.errors.CopierAnswersInterrupt:
         raise
     except (copier.errors.CopierError, ValueError, ProcessExecutionError) as error:
         message = f"cannot render the template {mirror.src_path} at {ref}: {one_line(str(error))}"
-        raise _CannotCheck(message, TEMPLATE_PROBLEM) from error
+        raise _CannotCheck(message, Problem.TEMPLATE) from error
     return worker.match_skip
 
 
@@ -112,7 +136,7 @@ def _files(folder: Path, answers_name: str) -> set[Path]:
 
 def _compare(
     render: Path, repo: Path, owned: Callable[[Path], bool], answers_name: str
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, FileChange]]:
     """Template files of ``render`` that ``repo`` changed or removed."""
     drift = []
     for relative in sorted(_files(render, answers_name)):
@@ -120,22 +144,22 @@ def _compare(
             continue
         mine = repo / relative
         if not mine.is_file():
-            drift.append((relative.as_posix(), "missing"))
+            drift.append((relative.as_posix(), FileChange.MISSING))
         elif not filecmp.cmp(render / relative, mine, shallow=False):
-            drift.append((relative.as_posix(), "modified"))
+            drift.append((relative.as_posix(), FileChange.MODIFIED))
     return drift
 
 
 def _changes(
     recorded: Path, newest: Path, owned: Callable[[Path], bool], answers_name: str
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, FileChange]]:
     """The template's files that the newest version adds, modifies or removes, by path."""
-    words = {"missing": "added", "modified": "modified"}
+    words = {FileChange.MISSING: FileChange.ADDED, FileChange.MODIFIED: FileChange.MODIFIED}
     changes = [(path, words[kind]) for path, kind in _compare(newest, recorded, owned, answers_name)]
     changes += [
-        (path, "removed")
+        (path, FileChange.REMOVED)
         for path, kind in _compare(recorded, newest, owned, answers_name)
-        if kind == "missing"
+        if kind == FileChange.MISSING
     ]
     return sorted(changes)
 
@@ -164,19 +188,24 @@ def _patch(render: Path, repo: Path, relative: str, prefix: str, scratch: Path) 
     return no_index_patch(scratch, name)
 
 
-def check_subproject(sub: Subproject, mirror: Mirror, vcs_ref: str | None = None) -> CheckReport:
-    """Version and drift of one subproject against its template mirror."""
+def check_subproject(sub: Subproject, mirror: Mirror, *, vcs_ref: str | None = None) -> CheckReport:
+    """Version and drift of one subproject against its template mirror.
+
+    Raises:
+        RepositoryError: its ``.naavre-scaffold.yml`` is broken.
+    """
     report = CheckReport(sub.folder, version=sub.answers.get("_commit"))
+    project_owned = sub.project_owned()
     if report.version and not mirror.has_ref(report.version):
         raise _CannotCheck(
             f"the template {mirror.src_path} has no version {report.version} (the recorded _commit)",
-            TEMPLATE_PROBLEM,
+            Problem.TEMPLATE,
         )
     report.newest = vcs_ref or mirror.newest_tag() or "HEAD"
     answers_name = sub.answers_path.name
     with tempfile.TemporaryDirectory(prefix="naavre-check-") as tmp:
         recorded = Path(tmp) / "recorded"
-        owned = _render(mirror, sub, report.version or "HEAD", recorded)
+        owned = _render(mirror, sub, report.version or "HEAD", recorded, project_owned)
         report.drift = _compare(recorded, sub.folder, owned, answers_name)
         if report.drift:
             prefix = _root_prefix(sub.folder)
@@ -192,7 +221,7 @@ def check_subproject(sub: Subproject, mirror: Mirror, vcs_ref: str | None = None
             report.version_note = f"the same as or newer than {report.newest}: nothing to update to"
         elif report.newest != report.version:
             newest = Path(tmp) / "newest"
-            _render(mirror, sub, report.newest, newest)
+            _render(mirror, sub, report.newest, newest, project_owned)
             # Behind only if updating would change something: a release that
             # renders the same here is not worth an update (`update` agrees).
             report.changes = _changes(recorded, newest, owned, answers_name)
@@ -202,7 +231,7 @@ def check_subproject(sub: Subproject, mirror: Mirror, vcs_ref: str | None = None
     return report
 
 
-def check(path: Path, vcs_ref: str | None = None, template_source: str | None = None) -> list[CheckReport]:
+def check(path: Path, *, vcs_ref: str | None = None, template_source: str | None = None) -> list[CheckReport]:
     """For CI: is a repository on the newest template, and unchanged from its render?
 
     Passes when the repository is on the newest template version (or the newer
@@ -216,11 +245,12 @@ def check(path: Path, vcs_ref: str | None = None, template_source: str | None = 
     Returns:
         One CheckReport per answers file under ``path``.
     """
-    return check_subprojects(find_subprojects(path), vcs_ref, template_source=template_source)
+    return check_subprojects(find_subprojects(path), vcs_ref=vcs_ref, template_source=template_source)
 
 
 def check_subprojects(
     subprojects: list[Subproject],
+    *,
     vcs_ref: str | None = None,
     on_start: Callable[[Subproject], None] | None = None,
     on_report: Callable[[CheckReport], None] | None = None,
@@ -230,10 +260,8 @@ def check_subprojects(
 
     ``on_start`` and ``on_report`` are called as each subproject starts and finishes,
     so that a long run can show its progress. ``template_source`` (a checkout or a
-    git URL) is fetched in place of every recorded ``_src_path``.
-
-    Raises:
-        UsageError: ``vcs_ref`` is not a ref of a template source.
+    git URL) is fetched in place of every recorded ``_src_path``. A ``vcs_ref`` that a
+    subproject's template source lacks fails that subproject, as ``update`` fails it.
     """
     reports = []
     mirrors: dict[str, Mirror] = {}
@@ -259,22 +287,27 @@ def _check_one(
         on_start(sub)
     try:
         if sub.error:
-            raise _CannotCheck(sub.error, REPOSITORY_PROBLEM)
+            raise _CannotCheck(sub.error, Problem.REPOSITORY)
         mirror = _mirror(sub.template_location, template_source, mirrors, unreachable)
+        # The ref is looked up in each subproject's own template source (its recorded
+        # _src_path; they can differ from one repository to the next), so a source without
+        # it fails that subproject only, and the others are still checked: as `update`
+        # reports it (failed, exit 1). A person fixes it (the ref, or the repository's
+        # source); it is not a template the tool could not fetch (exit 3).
         if vcs_ref and not mirror.has_ref(vcs_ref):
-            raise UsageError("--vcs-ref", f"the template {mirror.src_path} has no ref {vcs_ref}")
-        return check_subproject(sub, mirror, vcs_ref)
+            raise _CannotCheck(f"the template {mirror.src_path} has no ref {vcs_ref}", Problem.REPOSITORY)
+        return check_subproject(sub, mirror, vcs_ref=vcs_ref)
     except _CannotCheck as problem:
         return CheckReport(
             sub.folder, sub.answers.get("_commit"), error=str(problem), error_kind=problem.kind
         )
-    except ValueError as error:  # a broken .naavre-scaffold.yml
+    except RepositoryError as error:  # a broken .naavre-scaffold.yml
         return CheckReport(
-            sub.folder, sub.answers.get("_commit"), error=str(error), error_kind=REPOSITORY_PROBLEM
+            sub.folder, sub.answers.get("_commit"), error=str(error), error_kind=Problem.REPOSITORY
         )
     except GitError as error:  # the mirror could not be read
         return CheckReport(
-            sub.folder, sub.answers.get("_commit"), error=str(error), error_kind=TEMPLATE_PROBLEM
+            sub.folder, sub.answers.get("_commit"), error=str(error), error_kind=Problem.TEMPLATE
         )
 
 
@@ -289,5 +322,5 @@ def _mirror(
         except (ScaffoldError, OSError) as error:
             unreachable[src] = f"cannot fetch the template {fetched_from or src}: {one_line(str(error))}"
     if src in unreachable:
-        raise _CannotCheck(unreachable[src], TEMPLATE_PROBLEM)
+        raise _CannotCheck(unreachable[src], Problem.TEMPLATE)
     return mirrors[src]

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from naavre_scaffold.errors import RepositoryError
 from naavre_scaffold.git import GitError, git
 from naavre_scaffold.source import location
 from naavre_scaffold.templates import TEMPLATES
@@ -41,14 +42,23 @@ class Subproject:
         return location(self.answers["_src_path"], self.folder)
 
     def project_owned(self) -> list[str]:
-        """Extra patterns this subproject owns, from ``.naavre-scaffold.yml`` beside its answers."""
+        """Extra patterns this subproject owns, from ``.naavre-scaffold.yml`` beside its answers.
+
+        Raises:
+            RepositoryError: the file cannot be read, or breaks its rule (naming both).
+        """
         config = self.folder / PROJECT_CONFIG
         if not config.is_file():
             return []
-        data = yaml.safe_load(config.read_text()) or {}
-        owned = data.get("project_owned", []) if isinstance(data, dict) else None
+        try:
+            data = yaml.safe_load(config.read_text()) or {}
+        except (OSError, ValueError, yaml.YAMLError) as error:  # ValueError: not UTF-8
+            raise RepositoryError(f"{config}: cannot be read as YAML ({error.__class__.__name__})") from None
+        if not isinstance(data, dict):
+            raise RepositoryError(f"{config}: must be a mapping, with project_owned: a list of path patterns")
+        owned = data.get("project_owned", [])
         if not isinstance(owned, list) or not all(isinstance(p, str) for p in owned):
-            raise ValueError(f"{config}: project_owned must be a list of path patterns")
+            raise RepositoryError(f"{config}: project_owned must be a list of path patterns (strings)")
         return owned
 
 
@@ -67,6 +77,10 @@ def _read(path: Path) -> Subproject | None:
         return Subproject(
             path, answers, f"{path}: has no {' and no '.join(missing)}, so it cannot be updated"
         )
+    try:  # a broken .naavre-scaffold.yml is found here, so every command reports it as the repository's
+        Subproject(path, answers).project_owned()
+    except RepositoryError as error:
+        return Subproject(path, answers, str(error))
     return Subproject(path, answers)
 
 

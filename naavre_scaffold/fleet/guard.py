@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from naavre_scaffold.errors import ScaffoldError
+from naavre_scaffold.errors import RepositoryBusy
 from naavre_scaffold.fleet.discovery import Subproject
 from naavre_scaffold.git import GitError, git
 
@@ -29,10 +29,6 @@ IN_PROGRESS = {
     "CHERRY_PICK_HEAD": "a cherry-pick",
     "REVERT_HEAD": "a revert",
 }
-
-
-class RepositoryBusy(ScaffoldError):
-    """Another naavre-scaffold process holds the repository's lock."""
 
 
 @contextmanager

@@ -45,7 +45,12 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Options:
-    """How ``update`` runs; ``template_source`` (a checkout or git URL) stands in for every ``_src_path``."""
+    """How ``update`` runs; ``template_source`` (a checkout or git URL) stands in for every ``_src_path``.
+
+    Each delivery step implies the ones before it, as the command line's options do:
+    ``pull_request`` implies ``push``, and ``push`` implies ``commit`` (a branch is
+    committed to be pushed, and pushed for a pull request to be opened from it).
+    """
 
     vcs_ref: str | None = None
     template_source: str | None = None
@@ -54,3 +59,10 @@ class Options:
     commit: bool = False
     push: bool = False
     pull_request: bool = False
+
+    def __post_init__(self) -> None:
+        # Implied rather than refused, so that Options(push=True) means what --push means.
+        if self.pull_request and not self.push:
+            object.__setattr__(self, "push", True)
+        if self.push and not self.commit:
+            object.__setattr__(self, "commit", True)

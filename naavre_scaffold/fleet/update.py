@@ -17,12 +17,19 @@ from pathlib import Path
 
 from naavre_scaffold import _copier
 from naavre_scaffold._copier import fast
-from naavre_scaffold.errors import GitError, Interrupted, UsageError, one_line
+from naavre_scaffold.errors import (
+    GitError,
+    Interrupted,
+    RepositoryBusy,
+    RepositoryError,
+    UsageError,
+    one_line,
+)
 from naavre_scaffold.fleet import clone, github, workers
 from naavre_scaffold.fleet.clone import Replica, changed_by_the_project, has_new_markers, is_binary, same
 from naavre_scaffold.fleet.delivery import BRANCH_PREFIX, deliver
 from naavre_scaffold.fleet.discovery import Subproject, find_subprojects, git_root
-from naavre_scaffold.fleet.guard import RepositoryBusy, refusal_reason, repository_lock
+from naavre_scaffold.fleet.guard import refusal_reason, repository_lock
 from naavre_scaffold.fleet.outcome import NEEDS_NOTHING, Options, Outcome, Verdict
 from naavre_scaffold.git import git
 from naavre_scaffold.source.mirror import Mirror, fetch_mirror, redirect_env
@@ -66,6 +73,7 @@ def _rows(subprojects: list[Subproject], verdict: Verdict, message: str) -> list
 def update(
     paths: list[Path],
     options: Options,
+    *,
     jobs: int | None = None,
     on_start: Callable[[str], None] | None = None,
     on_done: Callable[[list[Outcome]], None] | None = None,
@@ -176,6 +184,9 @@ def _fetch_sources(
             source = options.template_source or src
             source_errors[src] = f"{UNREACHABLE} {source}: {one_line(str(error))}"
             continue
+        # Not a usage error: the ref belongs to each repository's own template source (its
+        # _src_path, which can differ from one repository to the next), so a source without
+        # it fails its repositories (exit 1) and the others are still updated. `check` agrees.
         if options.vcs_ref and not mirror.has_ref(options.vcs_ref):
             source_errors[src] = f"the template {src} has no ref {options.vcs_ref}"
         else:
@@ -296,6 +307,11 @@ def _update_subproject(
         return result
     relative = sub.folder.relative_to(job.root)
     outcome.folder = relative.as_posix()
+    try:  # checked at discovery too; read again here, where it is used
+        project_owned = sub.project_owned()
+    except RepositoryError as error:  # the repository's own file, not Copier's failure
+        outcome.message = str(error)
+        return result
     old = _OldRender(job.mirrors[src], sub, scratch)
     try:
         # Copier finds a relative _src_path from the current folder: the repository's, as when run there.
@@ -308,7 +324,7 @@ def _update_subproject(
                 overwrite=True,
                 skip_answered=True,
                 quiet=True,
-                skip_if_exists=sub.project_owned(),
+                skip_if_exists=project_owned,
             )
         found = clone.changes(replica, relative, claimed)
         tracked_deleted = [path for path in found.deleted if path in replica.tracked]

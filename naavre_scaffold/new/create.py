@@ -104,9 +104,9 @@ def _empty(folder: Path) -> None:
 def create(
     template: str,
     name: str,
+    *,
     dest: Path | None = None,
     data: Mapping[str, Any] | None = None,
-    *,
     source: TemplateSource | None = None,
     defaults: bool = True,
     pretend: bool = False,

@@ -184,7 +184,7 @@ def add_lab_extension(text: str, extension: str) -> str:
 
 
 class AlreadyThere(LayoutError):
-    """The component is already in this file."""
+    """The component is already in this file (internal: ``plan.edit`` raises ``AlreadyRegistered`` for it)."""
 
     def __init__(self, path: str, what: str) -> None:
         super().__init__(f"{path}: {what}")

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from naavre_scaffold.errors import UsageError
+from naavre_scaffold.errors import AlreadyRegistered, UsageError
 from naavre_scaffold.registration import naavre_helm
 from naavre_scaffold.registration.plan import (
     ANSWERS_FILE,
-    AlreadyRegistered,
     LabOptions,
     Registration,
     Request,

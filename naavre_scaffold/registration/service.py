@@ -6,11 +6,10 @@ from pathlib import Path
 
 import yaml
 
-from naavre_scaffold.errors import UsageError
+from naavre_scaffold.errors import AlreadyRegistered, UsageError
 from naavre_scaffold.registration import naavre_helm
 from naavre_scaffold.registration.edits import add_dependency, add_top_level_block
 from naavre_scaffold.registration.plan import (
-    AlreadyRegistered,
     Registration,
     Request,
     edit,

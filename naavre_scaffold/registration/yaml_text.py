@@ -23,8 +23,14 @@ _KEY = re.compile(r"""^(?P<indent> *)(?P<key>[^\s#'"\-][^:#]*?|"[^"]*"|'[^']*'):
 _ITEM = re.compile(r"^(?P<indent> *)- ")
 
 
-class LayoutError(ValueError):
-    """The file is not laid out as the edit expects; the message says how."""
+class LayoutError(Exception):
+    """The file is not laid out as the edit expects; the message says how.
+
+    Internal to registration, never shown as it is: ``plan.edit`` turns it into a
+    ``ScaffoldError`` that names the file (exit 3), and its ``AlreadyThere`` into
+    ``AlreadyRegistered`` (exit 1). Not a ``ValueError``, so that no ``except ValueError``
+    on the way (one meant for a parser's error) takes it for something else.
+    """
 
 
 @dataclass(frozen=True)

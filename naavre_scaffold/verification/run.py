@@ -24,6 +24,7 @@ CHECKS: dict[str, Callable[[Path], Iterator[CheckResult]]] = {
 
 def verify(
     repo: Path,
+    *,
     skip: Iterable[str] = (),
     on_start: Callable[[str], None] | None = None,
     on_result: Callable[[CheckResult], None] | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,15 @@ import pytest
 import naavre_scaffold
 
 PACKAGE = Path(naavre_scaffold.__file__).parent
-SHARED_AT_ROOT = {"__init__.py", "__main__.py", "errors.py", "git.py", "rules.py", "signals.py", "templates.py"}
+SHARED_AT_ROOT = {
+    "__init__.py",
+    "__main__.py",
+    "errors.py",
+    "git.py",
+    "rules.py",
+    "signals.py",
+    "templates.py",
+}
 
 
 def _imported_modules(path: Path) -> list[str]:
@@ -88,3 +97,40 @@ def test_importing_the_root_loads_no_command() -> None:
     assert loaded.stdout.strip() == "[]"
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         naavre_scaffold.nothing  # noqa: B018
+
+
+def _loaded_by(argv: list[str], prefixes: tuple[str, ...]) -> tuple[int, list[str]]:
+    """Run ``naavre-scaffold argv`` in a fresh interpreter; its exit code and the modules it loaded."""
+    probe = (
+        "import sys, json\n"
+        "from naavre_scaffold.cli import main\n"
+        f"code = main({argv!r})\n"
+        f"print(json.dumps([code, sorted(m for m in sys.modules if m.startswith({prefixes!r}))]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    code, modules = json.loads(done.stdout.splitlines()[-1])
+    return code, modules
+
+
+@pytest.mark.parametrize("command", ["verify", "register"])
+def test_commands_without_copier_do_not_load_it(command: str, tmp_path: Path) -> None:
+    """verify and register start without Copier (a third of a second), and without the other commands."""
+    code, modules = _loaded_by([command, str(tmp_path / "missing")], ("copier", "naavre_scaffold.cli."))
+    assert code == 2  # the path's usage error: the command ran
+    assert [m for m in modules if m.startswith("copier")] == []
+    assert [m for m in modules if m.startswith("naavre_scaffold.cli.")] == [
+        "naavre_scaffold.cli._common",
+        f"naavre_scaffold.cli.{command}",
+    ]
+
+
+def test_a_command_builds_only_its_own_parser_and_new_lists_its_questions_only_for_help() -> None:
+    code, modules = _loaded_by(["check", "--help"], ("naavre_scaffold.cli.",))
+    assert code == 0
+    assert modules == ["naavre_scaffold.cli._common", "naavre_scaffold.cli.check"]
+
+    from naavre_scaffold.cli import parser
+
+    new = parser("new")._subparsers._group_actions[0].choices["new"]  # type: ignore[union-attr]
+    assert callable(new.epilog)  # not built yet
+    assert "questions of the service template" in new.format_help()

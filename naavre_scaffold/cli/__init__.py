@@ -28,19 +28,33 @@ COMMAND_NAMES = ("new", "update", "check", "verify", "register")
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a process that SIGPIPE ended
 
 
-def subcommands() -> list[ModuleType]:
-    """The subcommand modules, in the order help lists them."""
-    return [importlib.import_module(f"naavre_scaffold.cli.{name}") for name in COMMAND_NAMES]
+def subcommands(names: Sequence[str] = COMMAND_NAMES) -> list[ModuleType]:
+    """The modules of the subcommands ``names``, in the order help lists them."""
+    return [importlib.import_module(f"naavre_scaffold.cli.{name}") for name in names]
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse's parser, with a usage error in one line (not the whole usage block) and where to look."""
+    """argparse's parser, with a usage error in one line (not the whole usage block) and where to look.
+
+    Its epilog may be a function, called only when the help is shown: ``new``'s lists the
+    questions of every template, which takes reading them, and no other run needs it.
+    """
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+    def format_help(self) -> str:
+        if callable(self.epilog):
+            self.epilog = self.epilog()
+        return super().format_help()
 
-def parser() -> argparse.ArgumentParser:
+
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: all subcommands, or only ``command``'s (what a run of it needs).
+
+    Each subcommand module imports what its command runs; building only the one that
+    runs keeps a command from paying for the others' imports.
+    """
     from naavre_scaffold.cli._common import HelpFormatter
 
     top = _Parser(
@@ -56,7 +70,7 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in subcommands():
+    for module in subcommands([command] if command else COMMAND_NAMES):
         module.add(commands)
     return top
 
@@ -70,6 +84,20 @@ def _error(command: str | None, message: str) -> None:
     print(f"naavre-scaffold{' ' + command if command else ''}: error: {message}", file=sys.stderr)
 
 
+def _copier_error(error: Exception) -> tuple[str, int] | None:
+    """The line and exit code for one of Copier's errors; None for any other exception.
+
+    Looked up, not imported: only the commands that load Copier can raise its errors, and
+    importing it costs verify and register a third of a second.
+    """
+    copier_errors = sys.modules.get("copier.errors")
+    if copier_errors is None or not isinstance(error, copier_errors.CopierError):
+        return None
+    if isinstance(error, copier_errors.UserMessageError):
+        return one_line(str(error)), EXIT_USAGE
+    return one_line(f"Copier: {error}"), EXIT_TOOL
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``naavre-scaffold``; returns the exit code."""
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
@@ -77,13 +105,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     # Known before parsing: an argument type (an existing folder) may fail while argparse reads it.
     command = next((word for word in words if word in COMMAND_NAMES), None)
+    # A run names its command first; anything else (--help, a typo) gets the whole parser.
+    runs = words[0] if words and words[0] in COMMAND_NAMES else None
     if words == ["--version"]:
         print(f"naavre-scaffold {__version__}")
         return 0
-    import copier.errors  # after the fast path above: importing Copier takes most of a second
-
     try:
-        args, stray = parser().parse_known_args(words)
+        args, stray = parser(runs).parse_known_args(words)
         command = args.command
         if stray:
             args.parser.error(f"unrecognized arguments: {' '.join(stray)}")
@@ -105,12 +133,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             one_line(error.strerror or str(error)) + (f": {error.filename}" if error.filename else ""),
         )
         return EXIT_TOOL
-    except copier.errors.UserMessageError as error:
-        _error(command, one_line(str(error)))
-        return EXIT_USAGE
-    except copier.errors.CopierError as error:
-        _error(command, one_line(f"Copier: {error}"))
-        return EXIT_TOOL
+    except Exception as error:
+        reported = _copier_error(error)
+        if reported is None:
+            raise
+        _error(command, reported[0])
+        return reported[1]
     except SystemExit as stop:  # argparse: --help, --version, usage errors
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
 

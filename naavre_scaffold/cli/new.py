@@ -93,7 +93,7 @@ def _epilog() -> str:
 
 def add(commands: argparse._SubParsersAction) -> None:
     destinations = ", ".join(f"./{kind.destination.format(name='<name>')}" for kind in TEMPLATES.values())
-    parser = add_command(commands, "new", create, epilog=_epilog())
+    parser = add_command(commands, "new", create, epilog=_epilog)  # built only for --help
     parser.add_argument("template", choices=sorted(TEMPLATES), help="kind of repository")
     parser.add_argument(
         "name", help="short name, e.g. data-quality (lowercase letters, digits, single hyphens)"

@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlparse
 
 from platformdirs import user_cache_path
 
-from naavre_scaffold import __version__, _copier
+from naavre_scaffold import __version__
 from naavre_scaffold.errors import GitError, TemplateSourceError, UsageError
 from naavre_scaffold.git import git, git_bytes, init_and_commit
 
@@ -254,4 +254,7 @@ def _made(folder: Path) -> Path:
 @functools.cache
 def read_questions(root: Path) -> dict[str, dict[str, Any]]:
     """The questions of the template in ``root``, as Copier reads them."""
+    # Imported here: the commands that never read questions (verify, register) need no Copier.
+    from naavre_scaffold import _copier
+
     return _copier.load_questions(root)

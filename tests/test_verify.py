@@ -8,13 +8,18 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from naavre_scaffold.cli import main
+from naavre_scaffold.errors import ToolMissingError
 from naavre_scaffold.source import TemplateSource
-from naavre_scaffold.verification.run import CHECKS, verify
+from naavre_scaffold.verification import workflows
+from naavre_scaffold.verification.run import CHECKS, SIDE_BY_SIDE, verify
+from naavre_scaffold.verification.tools import CheckResult
 from tests.helpers import render_with_copie
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,30 +127,64 @@ def test_each_result_is_reported_as_its_check_finishes(render: Path) -> None:
         skip=["python"],
         on_start=lambda kind: events.append(("start", kind)),
         on_result=lambda result: events.append(("result", result.kind)),
+        on_finish=lambda kind: events.append(("finish", kind)),
     )
-    assert [("result", r.kind) for r in results] == [e for e in events if e[0] == "result"]
-    # helm's results arrive before the next kind starts, not all together at the end.
-    assert events.index(("result", "helm")) < events.index(("start", "dockerfile"))
-    # jupyterlab starts too, and finds nothing in a service.
-    started = [kind for what, kind in events if what == "start"]
-    assert started == ["helm", "dockerfile", "workflows", "jupyterlab", "flavor"]
+    reported = [e for e in events if e[0] == "result"]
+    assert sorted(reported) == sorted(("result", r.kind) for r in results)
+    # Each kind's results arrive between its start and its finish, not all at the end.
+    for kind in ("helm", "dockerfile", "workflows"):
+        first_result = events.index(("result", kind))
+        assert events.index(("start", kind)) < first_result < events.index(("finish", kind))
+    # jupyterlab and flavor run too, and find nothing in a service; the list is in CHECKS order.
+    assert {kind for what, kind in events if what == "finish"} == {*CHECKS} - {"python"}
+    assert [r.kind for r in results] == sorted((r.kind for r in results), key=list(CHECKS).index)
     assert {r.kind for r in results} == {"helm", "dockerfile", "workflows"}
 
 
-def test_cli_prints_each_line_before_the_next_check_runs(render: Path, capsys, monkeypatch) -> None:
-    printed_before_hadolint: list[str] = []
-    hadolint = CHECKS["dockerfile"]
+def test_the_short_checks_run_side_by_side(tmp_path: Path, monkeypatch) -> None:
+    """helm, dockerfile and workflows at the same time: each waits here until all three have started."""
+    started = threading.Barrier(len(SIDE_BY_SIDE), timeout=30)
 
-    def dockerfile_checks(repo: Path):
-        printed_before_hadolint.append(capsys.readouterr().out)
-        yield from hadolint(repo)
+    def waiting(kind: str):
+        def checks(repo: Path):
+            started.wait()  # raises BrokenBarrierError if the kinds ran one after another
+            yield CheckResult(f"{kind} check", True)
 
-    monkeypatch.setitem(CHECKS, "dockerfile", dockerfile_checks)
+        return checks
+
+    for kind in SIDE_BY_SIDE:
+        monkeypatch.setitem(CHECKS, kind, waiting(kind))
+    results = verify(tmp_path, skip=[k for k in CHECKS if k not in SIDE_BY_SIDE])
+    assert [r.name for r in results] == [f"{kind} check" for kind in CHECKS if kind in SIDE_BY_SIDE]
+
+
+def test_a_missing_tool_in_a_side_by_side_check_stops_verify(tmp_path: Path, monkeypatch) -> None:
+    def missing(repo: Path):
+        raise ToolMissingError("hadolint is not installed")
+        yield  # a generator, as the checks are
+
+    monkeypatch.setitem(CHECKS, "dockerfile", missing)
+    with pytest.raises(ToolMissingError, match="hadolint"):
+        verify(tmp_path, skip=["python", "jupyterlab"])
+
+
+def test_cli_prints_each_line_as_its_check_finishes(render: Path, capsys, monkeypatch) -> None:
+    """A line is out while a slower check still runs: jupyterlab, here, waits until it sees hadolint's."""
+    seen: list[str] = []
+
+    def slow_checks(repo: Path):
+        deadline = time.monotonic() + 30
+        while not any("hadolint" in out for out in seen) and time.monotonic() < deadline:
+            seen.append(capsys.readouterr().out)
+            time.sleep(0.05)
+        yield CheckResult("slow check", True)
+
+    monkeypatch.setitem(CHECKS, "jupyterlab", slow_checks)
     assert main(["verify", str(render), *SKIP_SLOW]) == 0
-    rest = capsys.readouterr().out
-    assert "PASS  helm lint helm/naavre-broken-service\n" in printed_before_hadolint[0]
-    assert "hadolint" not in printed_before_hadolint[0]
-    assert "PASS  hadolint docker/Dockerfile\n" in rest
+    printed = "".join(seen) + capsys.readouterr().out
+    assert "PASS  hadolint docker/Dockerfile\n" in "".join(seen)  # before the slow check ended
+    assert "PASS  helm lint helm/naavre-broken-service\n" in printed
+    assert printed.index("PASS  hadolint") < printed.index("PASS  slow check")
 
 
 def _break_dockerfile(render: Path) -> None:
@@ -210,3 +249,26 @@ def test_missing_check_tool_is_exit_3(render: Path, tmp_path: Path) -> None:
     assert done.stderr == (
         "naavre-scaffold verify: error: hadolint is not installed: pip install 'naavre-scaffold[verify]'\n"
     )
+
+
+def _break_schemas(repo: Path) -> None:
+    """A dependabot.yml and a workflow that parse as YAML but break check-jsonschema's schemas."""
+    dependabot = repo / ".github/dependabot.yml"
+    dependabot.write_text(dependabot.read_text().replace("interval: weekly", "interval: fortnightly", 1))
+    ci = repo / ".github/workflows/ci.yml"
+    ci.write_text(ci.read_text().replace("runs-on:", "runs_on:", 1))
+
+
+@pytest.mark.parametrize("one_process", [True, False], ids=["one process", "one per schema"])
+def test_schema_findings_are_reported_per_file(render: Path, monkeypatch, one_process: bool) -> None:
+    """check-jsonschema runs once for both schemas; a tool that is no Python script, once per schema."""
+    _break_schemas(render)
+    if not one_process:
+        monkeypatch.setattr(workflows, "_interpreter", lambda script: None)
+    results = {r.name: r for r in verify(render, skip=[k for k in CHECKS if k != "workflows"])}
+    dependabot = results["check-jsonschema vendor.dependabot .github/dependabot.yml"]
+    ci = results["check-jsonschema vendor.github-workflows .github/workflows/ci.yml"]
+    release = results["check-jsonschema vendor.github-workflows .github/workflows/release.yml"]
+    assert not dependabot.ok and "fortnightly" in dependabot.detail
+    assert not ci.ok and "'runs-on' is a required property" in ci.detail
+    assert release.ok, release.detail

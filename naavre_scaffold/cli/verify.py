@@ -89,18 +89,16 @@ def run(args: argparse.Namespace) -> int:
         say(result_line(result))
 
     kinds = [kind for kind in CHECKS if kind not in args.skip]
-    running: list[str] = []
     # The result lines are the progress in a log; the bar is for a terminal only.
     plain = args.quiet or not Console(stderr=True).is_terminal
     with progress(len(kinds), plain, "verifying") as shown:
-
-        def on_start(kind: str) -> None:
-            if running:
-                shown.finished(running.pop())
-            running.append(kind)
-            shown.started(kind)
-
-        results = verify(args.path, skip=args.skip, on_start=on_start, on_result=on_result)
+        results = verify(
+            args.path,
+            skip=args.skip,
+            on_start=shown.started,
+            on_result=on_result,
+            on_finish=shown.finished,
+        )
     if not results:
         say(f"FAIL  nothing to verify in {args.path}: no chart, Dockerfile, workflow or Python project found")
     failed = _failed(results)

@@ -8,13 +8,16 @@ them, since it audits the repository's workflows and dependabot.yml together.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from naavre_scaffold.verification.tools import CheckResult, find_tool, first_lines, run_tool
+from naavre_scaffold.verification.tools import CheckResult, find_tool, first_lines, run_tool, tool_env
 
 # zizmor exits with 10 + the worst severity it reported (10 unknown ... 14 high).
 ZIZMOR_FINDINGS = range(10, 15)
@@ -26,6 +29,7 @@ ZIZMOR_OPTIONS = (
     *("--min-severity", "medium", "--format", "json-v1"),
 )
 SCHEMA_OPTIONS = ("--color", "never", "--output-format", "json")
+SCHEMA_BATCH = Path(__file__).with_name("schema_batch.py")
 
 
 def run(repo: Path) -> list[CheckResult]:
@@ -46,14 +50,23 @@ def checks(repo: Path) -> Iterator[CheckResult]:
         for path in (github / "dependabot.yml", github / "dependabot.yaml")
         if path.is_file()
     ]
+    tools: list[Callable[[], list[CheckResult]]] = []
     if workflows:
-        yield from _actionlint(repo, workflows)
+        tools.append(lambda: _actionlint(repo, workflows))
     if workflows or dependabot:
-        yield _zizmor(repo, workflows, dependabot)
-    if workflows:
-        yield from _schema(repo, workflows, "vendor.github-workflows")
-    if dependabot:
-        yield from _schema(repo, dependabot, "vendor.dependabot")
+        tools.append(lambda: [_zizmor(repo, workflows, dependabot)])
+    # check-jsonschema's vendored schema for each kind of file, with the files of that kind.
+    kinds = [("vendor.github-workflows", workflows), ("vendor.dependabot", dependabot)]
+    schemas = [(schema, files) for schema, files in kinds if files]
+    if schemas:
+        tools.append(lambda: _schemas(repo, schemas))
+    if not tools:
+        return
+    # The tools are separate processes that read the same files: all start at once
+    # (check-jsonschema alone takes a second to start), their results come in this order.
+    with ThreadPoolExecutor(max_workers=len(tools), thread_name_prefix="workflows") as pool:
+        for running in [pool.submit(tool) for tool in tools]:
+            yield from running.result()
 
 
 def _actionlint(repo: Path, workflows: list[str]) -> list[CheckResult]:
@@ -110,16 +123,63 @@ def _zizmor_finding(finding: dict[str, Any]) -> str:
     )
 
 
-def _schema(repo: Path, files: list[str], schema: str) -> list[CheckResult]:
-    proc = run_tool(
-        ["check-jsonschema", *SCHEMA_OPTIONS, "--builtin-schema", schema, *files],
+def _schemas(repo: Path, schemas: list[tuple[str, list[str]]]) -> list[CheckResult]:
+    """check-jsonschema on each (schema, files), in one process where its interpreter is known."""
+    runs = [[*SCHEMA_OPTIONS, "--builtin-schema", schema, *files] for schema, files in schemas]
+    python = _interpreter(find_tool("check-jsonschema"))
+    if python is None:  # not a Python script (a shim): one run per schema
+        return [
+            result
+            for (schema, files), args in zip(schemas, runs, strict=True)
+            for result in _schema(repo, schema, files, args)
+        ]
+    proc = subprocess.run(
+        [python, str(SCHEMA_BATCH), json.dumps(runs)],
         cwd=repo,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    try:
+        printed = json.loads(proc.stdout.splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        detail = first_lines(proc.stderr or proc.stdout)
+        return [
+            r for schema, files in schemas for r in _all_failed(f"check-jsonschema {schema}", files, detail)
+        ]
+    return [
+        result
+        for (schema, files), (code, stdout) in zip(schemas, printed, strict=True)
+        for result in _schema_results(schema, files, code, stdout, "")
+    ]
+
+
+def _interpreter(script: str) -> str | None:
+    """The Python a console script runs with, from its ``#!`` line; None if it is no Python script."""
+    try:
+        with open(script, "rb") as file:
+            first = file.readline(512).decode(errors="replace")
+    except OSError:
+        return None
+    words = first[2:].split() if first.startswith("#!") else []
+    if len(words) == 1 and "python" in Path(words[0]).name and os.access(words[0], os.X_OK):
+        return words[0]
+    return None
+
+
+def _schema(repo: Path, schema: str, files: list[str], args: list[str]) -> list[CheckResult]:
+    proc = run_tool(["check-jsonschema", *args], cwd=repo)
+    return _schema_results(schema, files, proc.returncode, proc.stdout, proc.stderr)
+
+
+def _schema_results(schema: str, files: list[str], code: int, stdout: str, stderr: str) -> list[CheckResult]:
+    """One result per file, from check-jsonschema's JSON report."""
     tool = f"check-jsonschema {schema}"
     try:
-        report = json.loads(proc.stdout)
+        report = json.loads(stdout)
     except json.JSONDecodeError:
-        return _all_failed(tool, files, first_lines(proc.stderr or proc.stdout))
+        return _all_failed(tool, files, first_lines(stderr or stdout))
     by_file: dict[str, list[str]] = {}
     for error in report.get("errors", []):
         # For a oneOf/anyOf failure, the deepest match names the offending key.
@@ -129,8 +189,8 @@ def _schema(repo: Path, files: list[str], schema: str) -> list[CheckResult]:
         )
     for error in report.get("parse_errors", []):
         by_file.setdefault(error["filename"], []).append(error["message"])
-    if proc.returncode != 0 and not by_file:
-        return _all_failed(tool, files, first_lines(proc.stderr or proc.stdout))
+    if code != 0 and not by_file:
+        return _all_failed(tool, files, first_lines(stderr or stdout))
     return _per_file(tool, files, by_file)
 
 

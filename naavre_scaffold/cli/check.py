@@ -50,7 +50,10 @@ def check_lines(report: CheckReport, show_diff: bool, quiet: bool = False) -> li
         )
         lines += [f"        {kind:<9}{path}" for path, kind in report.drift]
         if show_diff:
-            lines += [report.diffs[path].rstrip("\n") for path, _ in report.drift if report.diffs.get(path)]
+            # Only the newline the join adds back: a binary patch ends with a blank line git apply needs.
+            lines += [
+                report.diffs[path].removesuffix("\n") for path, _ in report.drift if report.diffs.get(path)
+            ]
     elif not quiet:
         lines.append(f"PASS  {where}: no drift from the template at {report.version}")
     return lines

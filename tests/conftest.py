@@ -95,11 +95,16 @@ def service_render(request: pytest.FixtureRequest, copie_session, template_git: 
 def template_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A template repository with three releases built from this checkout.
 
-    v1.0.0 is older: no `exclude` line in .flake8, no .dockerignore, a longer test
-    timeout in ci.yml; for extensions, no `enableTelemetry` line in .yarnrc.yml; for
-    flavors, a shorter comment in tests/tests.sh; for flavors repos, no `*.orig` in .gitignore.
+    v1.0.0 is older: for services, no .dockerignore (a whole file) and no `exclude` line
+    in .flake8; for extensions, no `enableTelemetry` line in .yarnrc.yml; for flavors, a
+    shorter comment in tests/tests.sh; for flavors repos, no `*.orig` in .gitignore.
     v1.1.0 is the current tree. v1.1.1 changes only a comment of the questions, so
     it renders exactly like v1.1.0.
+
+    Each line edit is of a line these tests name (EXCLUDE_LINE and the others below);
+    when the template loses one, ``replace_in`` fails naming the line and the file.
+    The mechanics of update and check (conflicts, deletions, binary files, drift) are
+    tested on tiny templates: test_update_mechanics.py and test_check_mechanics.py.
     """
     repo = tmp_path_factory.mktemp("versions") / "template"
     copy_template(repo)
@@ -110,7 +115,6 @@ def template_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     gitignore = (repo / FLAVORS_REPO / ".gitignore").read_text()
     replace_in(project / ".flake8", EXCLUDE_LINE, "")
     (project / ".dockerignore").unlink()
-    replace_in(project / ".github/workflows/ci.yml.jinja", CURRENT_TIMEOUT, OLD_TIMEOUT)
     replace_in(repo / JUPYTERLAB / ".yarnrc.yml", TELEMETRY_LINE, "")
     replace_in(repo / FLAVOR_TESTS, FLAVOR_TESTS_LINE, FLAVOR_TESTS_OLD_LINE)
     replace_in(repo / FLAVORS_REPO / ".gitignore", ORIG_LINE, "")
@@ -119,11 +123,10 @@ def template_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     git(repo, "tag", "v1.0.0")
     (project / ".flake8").write_text(flake8)
     (project / ".dockerignore").write_text(dockerignore)
-    replace_in(project / ".github/workflows/ci.yml.jinja", OLD_TIMEOUT, CURRENT_TIMEOUT)
     (repo / JUPYTERLAB / ".yarnrc.yml").write_text(yarnrc)
     replace_in(repo / FLAVOR_TESTS, FLAVOR_TESTS_OLD_LINE, FLAVOR_TESTS_LINE)
     (repo / FLAVORS_REPO / ".gitignore").write_text(gitignore)
-    commit_all(repo, "Exclude caches from flake8 and the image; shorter test timeout; no Yarn telemetry")
+    commit_all(repo, "Exclude caches from flake8 and the image; no Yarn telemetry")
     git(repo, "tag", "v1.1.0")
     questions = repo / "templates/service/questions.yml"
     questions.write_text(questions.read_text() + "# A comment that changes no render.\n")
@@ -140,8 +143,6 @@ FLAVORS_REPO = Path("templates/flavors-repo/project")
 ORIG_LINE = "*.orig\n"
 TELEMETRY_LINE = "enableTelemetry: false\n"
 EXCLUDE_LINE = "exclude = .git,.venv,__pycache__,.pytest_cache\n"
-CURRENT_TIMEOUT = "  test:\n    name: Test (pytest)\n    runs-on: ubuntu-latest\n    timeout-minutes: 15\n"
-OLD_TIMEOUT = CURRENT_TIMEOUT.replace("15", "20")
 
 
 @pytest.fixture

@@ -66,37 +66,57 @@ name:
   default: tiny
 """
 TINY_ANSWERS = "# Changes here will be overwritten by Copier\n{{ _copier_answers|to_nice_yaml -}}\n"
+# A small binary file (git calls it binary: it has NUL bytes), for templates that ship one.
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
+# Each breaks the rule of .naavre-scaffold.yml in its own way, and the message says which.
+BROKEN_PROJECT_CONFIGS = [
+    ("project_owned: settings.ini\n", "project_owned must be a list of path patterns (strings)"),
+    ("project_owned:\n  - 1\n", "project_owned must be a list of path patterns (strings)"),
+    ("- settings.ini\n", "must be a mapping, with project_owned: a list of path patterns"),
+    ("project_owned: [unclosed\n", "cannot be read as YAML (ParserError)"),
+]
 
 
-def build_template(repo: Path, versions: dict[str, dict[str, str | None]]) -> Path:
+def build_template(
+    repo: Path, versions: dict[str, dict[str, str | bytes | None]], copier_yml: str = TINY_COPIER_YML
+) -> Path:
     """A git template repository with one tagged commit per version.
 
     Each version lists the files of ``project/`` it changes from the one before:
-    text to write, or None to delete the file.
+    text or bytes to write, or None to delete the file. A name such as ``../NOTES.md``
+    changes a file outside ``project/``: a release that renders the same.
     """
     project = repo / "project"
     project.mkdir(parents=True)
-    (repo / "copier.yml").write_text(TINY_COPIER_YML)
+    (repo / "copier.yml").write_text(copier_yml)
     (project / "{{_copier_conf.answers_file}}.jinja").write_text(TINY_ANSWERS)
     git(repo, "-c", "init.defaultBranch=main", "init", "--quiet")
     for tag, files in versions.items():
-        for name, text in files.items():
-            if text is None:
-                (project / name).unlink()
-            else:
-                (project / name).parent.mkdir(parents=True, exist_ok=True)
-                (project / name).write_text(text)
+        for name, content in files.items():
+            _write(project / name, content)
         commit_all(repo, f"Template {tag}")
         git(repo, "tag", tag)
     return repo
 
 
-def make_repo(template: Path, dest: Path, version: str, before_commit: dict[str, str] | None = None) -> Path:
+def _write(path: Path, content: str | bytes | None) -> None:
+    if content is None:
+        path.unlink()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+
+
+def make_repo(
+    template: Path, dest: Path, version: str, before_commit: dict[str, str | bytes] | None = None
+) -> Path:
     """A repository rendered from ``template`` at ``version``, with ``before_commit`` files, committed."""
     copier.run_copy(str(template), dest, vcs_ref=version, defaults=True, quiet=True)
-    for name, text in (before_commit or {}).items():
-        (dest / name).parent.mkdir(parents=True, exist_ok=True)
-        (dest / name).write_text(text)
+    for name, content in (before_commit or {}).items():
+        _write(dest / name, content)
     git(dest, "-c", "init.defaultBranch=main", "init", "--quiet")
     git(dest, "config", "user.name", "Test Person")
     git(dest, "config", "user.email", "test@example.org")

@@ -62,10 +62,9 @@ def test_quiet_prints_only_failures_and_the_summary(make_service, tmp_path: Path
     assert code == 1
     assert err == ""
     assert out.splitlines() == [
-        f"FAIL  {old}: version v1.0.0 is behind the newest template v1.1.1, which changes 3 file(s):",
+        f"FAIL  {old}: version v1.0.0 is behind the newest template v1.1.1, which changes 2 file(s):",
         "        added    .dockerignore",
         "        modified .flake8",
-        "        modified .github/workflows/ci.yml",
         "1 current, 1 behind, 0 drifted, 0 failed",
     ]
 
@@ -92,7 +91,6 @@ def test_json_on_stdout_holds_only_the_report(make_service, capsys) -> None:
     assert [(c["path"], c["kind"]) for c in entry["changes"]] == [
         (".dockerignore", "added"),
         (".flake8", "modified"),
-        (".github/workflows/ci.yml", "modified"),
     ]
     assert "-max-line-length = 79\n+max-line-length = 120\n" in entry["drift"][0]["diff"]
     assert f"FAIL  {repo}: version v1.0.0 is behind the newest template v1.1.1" in err

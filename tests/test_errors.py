@@ -1,18 +1,18 @@
-"""One error hierarchy, and whose problem each failure is: the same answer from `check` and `update`."""
+"""One error hierarchy, and whose problem each failure is: the same answer from `check` and `update`.
+
+How `check` and `update` report a broken .naavre-scaffold.yml and a --vcs-ref that one
+template source lacks is tested on tiny templates in test_check_mechanics.py and
+test_update_mechanics.py.
+"""
 
 from __future__ import annotations
 
 import ast
-import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from naavre_scaffold import errors
-from naavre_scaffold.cli import main
-from naavre_scaffold.git import git
-from tests.helpers import commit_all, snapshot
 
 PACKAGE = Path(errors.__file__).parent
 # Exceptions defined elsewhere that never reach a person: each is caught and turned into a
@@ -71,105 +71,3 @@ def test_the_old_homes_still_name_the_same_classes() -> None:
     from naavre_scaffold.registration import AlreadyRegistered
 
     assert AlreadyRegistered is getattr(errors, "AlreadyRegistered", None)
-
-
-# Each breaks the rule of .naavre-scaffold.yml in its own way, and the message says which.
-BROKEN_CONFIGS = [
-    ("project_owned: .github/workflows/ci.yml\n", "project_owned must be a list of path patterns (strings)"),
-    ("project_owned:\n  - 1\n", "project_owned must be a list of path patterns (strings)"),
-    ("- .github/workflows/ci.yml\n", "must be a mapping, with project_owned: a list of path patterns"),
-    ("project_owned: [unclosed\n", "cannot be read as YAML (ParserError)"),
-]
-
-
-def _break_config(repo: Path, text: str) -> None:
-    (repo / ".naavre-scaffold.yml").write_text(text)
-    commit_all(repo, "A broken project config")
-
-
-@pytest.mark.parametrize(("text", "rule"), BROKEN_CONFIGS)
-def test_check_reports_a_broken_project_config_as_the_repositorys_problem(
-    make_service, capsys, text: str, rule: str
-) -> None:
-    repo = make_service("config", version="v1.1.1")
-    _break_config(repo, text)
-    named = f"{repo}/.naavre-scaffold.yml: "
-
-    code = main(["check", str(repo), "--json", "-"])
-    captured = capsys.readouterr()
-
-    assert code == errors.EXIT_FAILED, captured.err  # not 3: the template is fine
-    [entry] = json.loads(captured.out)["repos"]
-    assert (entry["error"], entry["error_kind"]) == (named + rule, "repository")
-    fails = [line for line in captured.err.splitlines() if line.startswith("FAIL")]
-    assert fails == [f"FAIL  {repo}: {named}{rule}"]
-    assert "Traceback" not in captured.err
-
-
-@pytest.mark.parametrize(("text", "rule"), BROKEN_CONFIGS)
-def test_update_fails_a_repository_with_a_broken_project_config(
-    make_service, tmp_path: Path, text: str, rule: str
-) -> None:
-    repo = make_service("config")  # behind: update would change it
-    _break_config(repo, text)
-    named = f"{repo.resolve()}/.naavre-scaffold.yml: "  # update names the repositories it resolved
-    before = snapshot(repo)
-
-    report = tmp_path / "report.json"
-    code = main(["update", str(repo), "--json", str(report)])
-
-    assert code == errors.EXIT_FAILED
-    [row] = json.loads(report.read_text())["repos"]
-    assert (row["verdict"], row["message"]) == ("failed", named + rule)  # not "copier update failed"
-    assert snapshot(repo) == before
-
-
-def _on_a_fork(repo: Path, template: Path, tmp_path: Path) -> None:
-    """Point ``repo``'s ``_src_path`` at a clone of ``template`` that has a branch ``fork-only``."""
-    fork = tmp_path / "fork"
-    if not fork.exists():
-        git(tmp_path, "clone", "--quiet", str(template), str(fork))
-        git(fork, "branch", "fork-only")
-    answers_file = repo / ".copier-answers.yml"
-    answers = yaml.safe_load(answers_file.read_text())
-    answers["_src_path"] = str(fork)
-    answers_file.write_text(yaml.safe_dump(answers))
-    commit_all(repo, "The template comes from a fork")
-
-
-def test_check_fails_only_the_repository_whose_template_lacks_the_vcs_ref(
-    make_service, template_versions: Path, tmp_path: Path, capsys
-) -> None:
-    fleet = tmp_path / "fleet"
-    plain = make_service("plain", version="v1.1.1", parent=fleet)
-    forked = make_service("forked", version="v1.1.1", parent=fleet)
-    _on_a_fork(forked, template_versions, tmp_path)
-
-    code = main(["check", str(fleet), "--vcs-ref", "fork-only", "--json", "-"])
-    captured = capsys.readouterr()
-
-    assert code == errors.EXIT_FAILED, captured.err  # per repository, as update: not a usage error (2)
-    entries = {Path(entry["path"]).name: entry for entry in json.loads(captured.out)["repos"]}
-    assert entries[forked.name]["error"] is None  # checked against the fork's branch
-    assert entries[plain.name]["error"] == f"the template {template_versions} has no ref fork-only"
-    assert entries[plain.name]["error_kind"] == "repository"
-
-
-def test_update_fails_only_the_repository_whose_template_lacks_the_vcs_ref(
-    make_service, template_versions: Path, tmp_path: Path
-) -> None:
-    fleet = tmp_path / "fleet"
-    plain = make_service("plain", parent=fleet)
-    forked = make_service("forked", parent=fleet)
-    _on_a_fork(forked, template_versions, tmp_path)
-
-    report = tmp_path / "report.json"
-    code = main(["update", str(fleet), "--vcs-ref", "fork-only", "--json", str(report)])
-
-    assert code == errors.EXIT_FAILED
-    rows = {Path(row["path"]).name: row for row in json.loads(report.read_text())["repos"]}
-    assert rows[forked.name]["verdict"] == "updated"
-    assert (rows[plain.name]["verdict"], rows[plain.name]["message"]) == (
-        "failed",
-        f"the template {template_versions} has no ref fork-only",
-    )

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 from naavre_scaffold.cli import main
-from tests.conftest import OLD_TIMEOUT
-from tests.helpers import commit_all, replace_in, snapshot
+from tests.helpers import commit_all, snapshot
 
 
 def test_fleet_of_twelve_with_mixed_verdicts(make_service, tmp_path: Path) -> None:
@@ -15,8 +14,8 @@ def test_fleet_of_twelve_with_mixed_verdicts(make_service, tmp_path: Path) -> No
     updated = [make_service(f"ok{n}", parent=fleet) for n in range(5)]
     current = [make_service(f"current{n}", version="v1.1.1", parent=fleet) for n in range(2)]
     clash = make_service("clash", parent=fleet)
-    replace_in(clash / ".github/workflows/ci.yml", OLD_TIMEOUT, OLD_TIMEOUT.replace("20", "25"))
-    commit_all(clash, "Longer timeout")
+    (clash / ".dockerignore").write_text("# Our own, before the template had one.\n")  # v1.1.0 adds it
+    commit_all(clash, "Our own .dockerignore")
     dirty = make_service("dirty", parent=fleet)
     (dirty / "scratch.txt").write_text("uncommitted")
     broken = make_service("broken", parent=fleet)

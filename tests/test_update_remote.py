@@ -211,15 +211,13 @@ def test_pull_request_request_in_full(
                 f"Template {answers_src} from v1.0.0 to {NEWEST}.",
                 "",
                 "Template changes:",
-                "- Exclude caches from flake8 and the image; shorter test timeout; no Yarn telemetry "
-                f"({short['v1.1.0']})",
+                f"- Exclude caches from flake8 and the image; no Yarn telemetry ({short['v1.1.0']})",
                 f"- Comment the service questions ({short['v1.1.1']})",
                 "",
                 "Files changed:",
                 "- .copier-answers.yml",
                 "- .dockerignore",
                 "- .flake8",
-                "- .github/workflows/ci.yml",
                 "",
                 "Made by `naavre-scaffold update`.",
             ]

@@ -12,13 +12,17 @@ from naavre_scaffold.errors import GitError
 __all__ = [
     "FolderTrees",
     "GitError",
+    "commit_of",
+    "committer",
+    "current_branch",
     "git",
     "git_bytes",
     "git_lines",
     "git_with_reason",
-    "has_identity",
     "init_and_commit",
     "no_index_patch",
+    "uncommitted",
+    "url_redirects",
 ]
 
 # Used only when the user has no git identity configured, so that the first
@@ -109,25 +113,68 @@ class FolderTrees:
         return {"GIT_DIR": str(self.git_dir)}
 
 
-def has_identity(cwd: Path) -> bool:
-    """Whether git knows who commits here (user.name and user.email)."""
-    for key in ("user.name", "user.email"):
-        try:
-            git(cwd, "config", key)
-        except GitError:
-            return False
-    return True
+def commit_of(cwd: Path, ref: str) -> str | None:
+    """The commit ``ref`` (a tag, branch, HEAD or hash) names in the repository at ``cwd``; None if none."""
+    try:
+        return git(cwd, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except GitError:
+        return None
+
+
+def current_branch(cwd: Path) -> str | None:
+    """The branch checked out at ``cwd``; None when HEAD is detached."""
+    try:
+        return git(cwd, "symbolic-ref", "--quiet", "--short", "HEAD")
+    except GitError:
+        return None
+
+
+def uncommitted(cwd: Path, *, untracked: bool = True) -> list[str]:
+    """The paths with uncommitted changes at ``cwd`` (untracked files too, unless told not to).
+
+    Raises:
+        GitError: ``cwd`` is not in a git work tree.
+    """
+    which = "all" if untracked else "no"
+    listed = git_bytes(cwd, "status", "--porcelain", "-z", f"--untracked-files={which}")
+    entries = listed.decode(errors="surrogateescape").split("\0")[:-1]
+    paths, renamed_from = [], False
+    for entry in entries:
+        if renamed_from:  # the second field of a rename is where it came from
+            renamed_from = False
+            continue
+        paths.append(entry[3:])
+        renamed_from = entry[0] in "RC"
+    return paths
+
+
+def committer(cwd: Path) -> list[str]:
+    """git options naming who commits: the repository's own identity, or a fallback, so a commit never
+    fails for want of one (a fresh machine, CI)."""
+    try:
+        name, email = git(cwd, "config", "user.name"), git(cwd, "config", "user.email")
+    except GitError:
+        name, email = FALLBACK_IDENTITY
+    return ["-c", f"user.name={name}", "-c", f"user.email={email}"]
+
+
+def url_redirects(redirects: dict[str, Path]) -> dict[str, str]:
+    """Environment variables that make git fetch each URL from a local repository (``url.<repo>.insteadOf``).
+
+    git (and Copier through it) still sees and records the URL.
+    """
+    env = {"GIT_CONFIG_COUNT": str(len(redirects))}
+    for index, (url, local) in enumerate(redirects.items()):
+        env[f"GIT_CONFIG_KEY_{index}"] = f"url.{local.resolve().as_uri()}.insteadOf"
+        env[f"GIT_CONFIG_VALUE_{index}"] = url
+    return env
 
 
 def init_and_commit(repo: Path, message: str, tag: str | None = None) -> str:
     """``git init`` ``repo`` on branch main, commit everything in it, return the commit SHA."""
     git(repo, "-c", "init.defaultBranch=main", "init", "-q")
     git(repo, "add", "-A")
-    identity: list[str] = []
-    if not has_identity(repo):
-        name, email = FALLBACK_IDENTITY
-        identity = ["-c", f"user.name={name}", "-c", f"user.email={email}"]
-    git(repo, *identity, "commit", "-q", "--no-verify", "-m", message)
+    git(repo, *committer(repo), "commit", "-q", "--no-verify", "-m", message)
     if tag:
         git(repo, "tag", tag)
     return git(repo, "rev-parse", "HEAD")

@@ -30,6 +30,7 @@ from plumbum import local
 
 from naavre_scaffold._copier.prompts import readable_prompts
 from naavre_scaffold.errors import ScaffoldError, UsageError
+from naavre_scaffold.git import url_redirects
 
 COPIER_CACHE_VARIABLE = "COPIER_CACHE_DIR"  # where Copier keeps its mirrors of remote templates
 
@@ -133,11 +134,6 @@ def git_redirect(url: str, to: Path) -> Iterator[None]:
     race on its checkouts.
     """
     with tempfile.TemporaryDirectory(prefix="naavre-copier-cache-") as cache:
-        redirect = {
-            "GIT_CONFIG_COUNT": "1",
-            "GIT_CONFIG_KEY_0": f"url.{to.resolve().as_uri()}.insteadOf",
-            "GIT_CONFIG_VALUE_0": url,
-            COPIER_CACHE_VARIABLE: cache,
-        }
+        redirect = {**url_redirects({url: to}), COPIER_CACHE_VARIABLE: cache}
         with environment(redirect):
             yield

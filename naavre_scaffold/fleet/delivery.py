@@ -21,7 +21,7 @@ from naavre_scaffold.errors import GitError, GitHubError
 from naavre_scaffold.fleet import github
 from naavre_scaffold.fleet.clone import Replica, copy_paths
 from naavre_scaffold.fleet.outcome import Options, Outcome, Verdict
-from naavre_scaffold.git import FALLBACK_IDENTITY, git, git_bytes, git_with_reason
+from naavre_scaffold.git import commit_of, committer, current_branch, git, git_bytes, git_with_reason
 from naavre_scaffold.source.mirror import Mirror
 
 BRANCH_PREFIX = "template-update/"
@@ -112,7 +112,7 @@ def _commit_branch(
     body = description(updated, mirrors)
     if options.pull_request:
         base_branch(root)  # a detached HEAD has nothing to merge into: refuse before making anything
-    git(clone, *identity(root), "commit", "--quiet", "--no-verify", "-m", title, "-m", body)
+    git(clone, *committer(root), "commit", "--quiet", "--no-verify", "-m", title, "-m", body)
     git(root, "fetch", "--quiet", "--no-write-fetch-head", str(clone), "HEAD")  # the objects, no ref
     commit, created = make_branch(root, branch, git(clone, "rev-parse", "HEAD"))
     done = f"committed on branch {branch}" if created else f"branch {branch} already holds this update"
@@ -231,15 +231,6 @@ def _put_back(path: Path, before: tuple[str, bytes | str, int] | None) -> None:
         path.chmod(mode & 0o7777)
 
 
-def identity(root: Path) -> list[str]:
-    """The repository's own committer, or a fallback so that a commit never fails for want of one."""
-    try:
-        name, email = git(root, "config", "user.name"), git(root, "config", "user.email")
-    except GitError:
-        name, email = FALLBACK_IDENTITY
-    return ["-c", f"user.name={name}", "-c", f"user.email={email}"]
-
-
 def _tree(root: Path, commit: str) -> str:
     return git(root, "rev-parse", f"{commit}^{{tree}}")
 
@@ -255,10 +246,7 @@ def _made_by_us(root: Path, commit: str) -> bool:
 
 
 def _branch_tip(root: Path, ref: str) -> str | None:
-    try:
-        return git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    except GitError:
-        return None
+    return commit_of(root, ref)
 
 
 def make_branch(root: Path, branch: str, commit: str) -> tuple[str, bool]:
@@ -316,9 +304,9 @@ def open_pull_request(root: Path, branch: str, title: str, body: str) -> str:
 
 def base_branch(root: Path) -> str:
     """The branch a pull request would merge into: the one checked out."""
-    try:
-        return git(root, "symbolic-ref", "--quiet", "--short", "HEAD")
-    except GitError:
+    branch = current_branch(root)
+    if branch is None:
         raise GitHubError(
             "HEAD is detached, so there is no base branch for the pull request; check out a branch first"
-        ) from None
+        )
+    return branch

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from naavre_scaffold import __version__
 from naavre_scaffold.errors import GitError, GitHubError, one_line
-from naavre_scaffold.git import git
+from naavre_scaffold.git import current_branch, git
 
 if TYPE_CHECKING:  # httpx itself is imported on first use: every command would pay for it at start
     import httpx
@@ -83,10 +83,9 @@ def open_pull_request(root: Path, branch: str, title: str, body: str) -> str:
     If GitHub already has an open pull request for ``branch``, its URL is returned.
     """
     owner, name = repository_of(root)
-    try:
-        base = git(root, "symbolic-ref", "--quiet", "--short", "HEAD")
-    except GitError:
-        raise GitHubError("HEAD is detached, so there is no base branch for the pull request") from None
+    base = current_branch(root)
+    if base is None:
+        raise GitHubError("HEAD is detached, so there is no base branch for the pull request")
     secret, origin = _token_and_origin()
     if secret is None:
         raise GitHubError("no GitHub token: set GITHUB_TOKEN or GH_TOKEN, or log in with `gh auth login`")

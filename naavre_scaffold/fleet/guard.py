@@ -17,7 +17,7 @@ import yaml
 
 from naavre_scaffold.errors import RepositoryBusy
 from naavre_scaffold.fleet.discovery import Subproject
-from naavre_scaffold.git import GitError, git
+from naavre_scaffold.git import GitError, git, uncommitted
 
 LOCK_FILE = "naavre-scaffold.lock"
 
@@ -60,7 +60,7 @@ def refusal_reason(root: Path, subprojects: list[Subproject]) -> str | None:
     for path, operation in zip(paths, IN_PROGRESS.values(), strict=True):
         if (root / path).exists():
             return f"{operation} is in progress: finish or abort it first"
-    dirty = git(root, "status", "--porcelain", "-z", "--untracked-files=all").split("\0")[:-1]
+    dirty = uncommitted(root)
     if not dirty:
         return None
     if moved := _uncommitted_template_update(root, subprojects):
@@ -69,7 +69,7 @@ def refusal_reason(root: Path, subprojects: list[Subproject]) -> str | None:
             "commit or discard it"
         )
     more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
-    return f"the working tree has uncommitted changes: {dirty[0][3:]}{more}"
+    return f"the working tree has uncommitted changes: {dirty[0]}{more}"
 
 
 def _uncommitted_template_update(root: Path, subprojects: list[Subproject]) -> tuple[str, str] | None:

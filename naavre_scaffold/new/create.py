@@ -20,7 +20,7 @@ from typing import Any
 
 from naavre_scaffold import _copier
 from naavre_scaffold.errors import GitError, Interrupted, UsageError
-from naavre_scaffold.git import git, init_and_commit
+from naavre_scaffold.git import init_and_commit, uncommitted
 from naavre_scaffold.new.answers import check_answers, check_flavor_names, merge_answers
 from naavre_scaffold.signals import held_signals
 from naavre_scaffold.source import TemplateSource, bundled_source, questions_root
@@ -201,11 +201,11 @@ def _check_host(dest: Path, name: str, marker: str) -> None:
             f"repository (the folder with {marker}), or give --dest <flavors repository>/flavors/{name}",
         )
     try:
-        dirty = git(repository, "status", "--porcelain", "--untracked-files=all")
+        dirty = uncommitted(repository)
     except GitError:
         return  # not a git work tree: there is no branch to keep clean
     if dirty:
-        first = dirty.splitlines()[0][3:]
+        first = dirty[0]
         raise UsageError(
             "--dest",
             f"the flavors repository {repository} has uncommitted changes ({first}): commit or stash "

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from naavre_scaffold.errors import AlreadyRegistered, GitError, ScaffoldError, UsageError
-from naavre_scaffold.git import git
+from naavre_scaffold.git import git, uncommitted
 from naavre_scaffold.registration import naavre_helm
 from naavre_scaffold.registration.edits import AlreadyThere
 from naavre_scaffold.registration.yaml_text import LayoutError
@@ -92,7 +92,7 @@ def _checkout(option: str, folder: Path | None, markers: tuple[str, ...], what: 
     if missing:
         raise UsageError(option, f"{folder} is not a {what} checkout (it has no {', '.join(missing)})")
     try:
-        dirty = git(folder, "status", "--porcelain", "--untracked-files=all")
+        dirty = uncommitted(folder)
     except GitError:
         raise UsageError(option, f"{folder} is not a git checkout") from None
     if dirty:

@@ -30,7 +30,7 @@ from platformdirs import user_cache_path
 
 from naavre_scaffold import __version__
 from naavre_scaffold.errors import GitError, TemplateSourceError, UsageError
-from naavre_scaffold.git import git, git_bytes, init_and_commit
+from naavre_scaffold.git import commit_of, git, git_bytes, init_and_commit, uncommitted
 
 # A full URL rather than Copier's `gh:` shorthand: Renovate's copier manager needs it.
 PUBLIC_SOURCE = "https://github.com/NaaVRE/naavre-scaffold.git"
@@ -185,7 +185,7 @@ def _local(spec: str, vcs_ref: str | None) -> TemplateSource:
     ref = vcs_ref or "HEAD"
     _require_ref(path, ref)
     version = _describe(path, ref)
-    if ref == "HEAD" and git(path, "status", "--porcelain", "--untracked-files=no"):
+    if ref == "HEAD" and uncommitted(path, untracked=False):
         version += " with its uncommitted changes"
     return TemplateSource(str(path), ref, version=version)
 
@@ -203,12 +203,8 @@ def _remote(spec: str, vcs_ref: str | None) -> TemplateSource:
 
 
 def _require_ref(repo: Path, ref: str) -> None:
-    try:
-        git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    except GitError:
-        raise UsageError(
-            "--vcs-ref", f"the template has no version {ref!r} (a tag, branch or commit)"
-        ) from None
+    if commit_of(repo, ref) is None:
+        raise UsageError("--vcs-ref", f"the template has no version {ref!r} (a tag, branch or commit)")
 
 
 def resolve(spec: str | None, vcs_ref: str | None = None) -> TemplateSource:

@@ -17,7 +17,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from naavre_scaffold import _copier
-from naavre_scaffold.git import GitError, git
+from naavre_scaffold.git import GitError, commit_of, git, url_redirects
 from naavre_scaffold.source import cache_dir
 
 
@@ -34,8 +34,15 @@ class Mirror:
         return None if tag == "HEAD" else tag
 
     def commit(self, ref: str) -> str:
-        """The commit ``ref`` names (a tag, a branch, HEAD, a hash)."""
-        return git(self.path, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        """The commit ``ref`` names (a tag, a branch, HEAD, a hash).
+
+        Raises:
+            GitError: the mirror has no such ref.
+        """
+        found = commit_of(self.path, ref)
+        if found is None:
+            raise GitError(f"the template {self.src_path} has no ref {ref}")
+        return found
 
     def moves_forward(self, recorded: str, target: str) -> bool:
         """Whether updating from ``recorded`` to ``target`` is a step forward, as Copier orders versions.
@@ -68,11 +75,7 @@ class Mirror:
         return _copier.describe_version(described)
 
     def has_ref(self, ref: str) -> bool:
-        try:
-            git(self.path, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-        except GitError:
-            return False
-        return True
+        return commit_of(self.path, ref) is not None
 
     def changes(self, old: str, new: str) -> list[str]:
         """Subjects of the template commits from ``old`` to ``new``, oldest first."""
@@ -114,8 +117,4 @@ def _is_mirror(path: Path) -> bool:
 
 def redirect_env(mirrors: list[Mirror]) -> dict[str, str]:
     """Environment that makes git fetch each source from its mirror (``url.<mirror>.insteadOf``)."""
-    env = {"GIT_CONFIG_COUNT": str(len(mirrors))}
-    for index, mirror in enumerate(mirrors):
-        env[f"GIT_CONFIG_KEY_{index}"] = f"url.{mirror.path.as_uri()}.insteadOf"
-        env[f"GIT_CONFIG_VALUE_{index}"] = mirror.src_path
-    return env
+    return url_redirects({mirror.src_path: mirror.path for mirror in mirrors})

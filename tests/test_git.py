@@ -1,0 +1,78 @@
+"""The git domain operations of naavre_scaffold.git, on real repositories."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from naavre_scaffold.git import (
+    FALLBACK_IDENTITY,
+    GitError,
+    commit_of,
+    committer,
+    current_branch,
+    git,
+    init_and_commit,
+    uncommitted,
+    url_redirects,
+)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a\n")
+    (folder / "b.txt").write_text("b\n")
+    init_and_commit(folder, "First", tag="v1.0.0")
+    return folder
+
+
+def test_commit_of_names_tags_branches_and_hashes_and_none_for_the_rest(repo: Path) -> None:
+    head = git(repo, "rev-parse", "HEAD")
+    assert commit_of(repo, "v1.0.0") == commit_of(repo, "main") == commit_of(repo, head[:10]) == head
+    assert commit_of(repo, "v9.9.9") is None
+    assert commit_of(repo, "--help") is None  # an option is no ref
+
+
+def test_current_branch_is_none_when_detached(repo: Path) -> None:
+    assert current_branch(repo) == "main"
+    git(repo, "checkout", "--quiet", "--detach")
+    assert current_branch(repo) is None
+
+
+def test_uncommitted_lists_paths_once_each(repo: Path) -> None:
+    assert uncommitted(repo) == []
+    (repo / "a.txt").write_text("changed\n")
+    git(repo, "mv", "b.txt", "renamed b.txt")
+    (repo / "new file.txt").write_text("new\n")
+    assert sorted(uncommitted(repo)) == ["a.txt", "new file.txt", "renamed b.txt"]
+    assert sorted(uncommitted(repo, untracked=False)) == ["a.txt", "renamed b.txt"]
+
+
+def test_uncommitted_outside_a_repository_is_a_git_error(tmp_path: Path) -> None:
+    with pytest.raises(GitError):
+        uncommitted(tmp_path)
+
+
+def test_committer_is_the_repositorys_own_or_the_fallback(repo: Path, monkeypatch) -> None:
+    git(repo, "config", "user.name", "A Person")
+    git(repo, "config", "user.email", "person@example.org")
+    assert committer(repo) == ["-c", "user.name=A Person", "-c", "user.email=person@example.org"]
+    git(repo, "config", "--unset", "user.name")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)  # no identity from the machine either
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    name, email = FALLBACK_IDENTITY
+    assert committer(repo) == ["-c", f"user.name={name}", "-c", f"user.email={email}"]
+
+
+def test_url_redirects_make_git_fetch_a_url_from_a_local_repository(repo: Path, tmp_path: Path) -> None:
+    url = "https://github.invalid/NaaVRE/template.git"  # never reached
+    env = os.environ | url_redirects({url: repo})
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", url, str(clone)], env=env, check=True, capture_output=True)
+    assert git(clone, "rev-parse", "HEAD") == git(repo, "rev-parse", "HEAD")
+    assert git(clone, "config", "remote.origin.url") == url  # the URL is what git records

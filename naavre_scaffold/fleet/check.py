@@ -26,21 +26,14 @@ from pathlib import Path
 import copier
 from plumbum import ProcessExecutionError
 
-from naavre_scaffold import _copier
 from naavre_scaffold._copier import fast
-from naavre_scaffold.errors import GitError, RepositoryError, ScaffoldError, one_line
+from naavre_scaffold.errors import GitError, RepositoryError, one_line
 from naavre_scaffold.fleet.discovery import Subproject, find_subprojects, git_root
+from naavre_scaffold.fleet.sources import Problem, Sources, SourceUnusable, render
 from naavre_scaffold.git import no_index_patch
-from naavre_scaffold.source.mirror import Mirror, fetch_mirror
+from naavre_scaffold.source.mirror import Mirror
 
-
-class Problem(StrEnum):
-    """Whose problem a subproject that could not be checked is; the value is what reports show."""
-
-    # Its answers or .naavre-scaffold.yml are broken, or its template has no --vcs-ref: a person fixes it.
-    REPOSITORY = "repository"
-    # The template cannot be fetched or rendered at that version: the tool could not do its job.
-    TEMPLATE = "template"
+__all__ = ["CheckReport", "FileChange", "Problem", "check", "check_subproject", "check_subprojects"]
 
 
 class FileChange(StrEnum):
@@ -106,24 +99,13 @@ def _render(
     ``owned`` holds the patterns of ``.naavre-scaffold.yml``, read before: a broken one
     is the repository's problem, not one of rendering the template.
     """
-    answers = _copier.public_answers(sub.answers)
     try:
-        worker = fast.run_copy(
-            str(mirror.path),
-            into,
-            data=answers,
-            # Copier reads HEAD of a local template with its uncommitted changes, which a bare mirror has not.
-            vcs_ref=mirror.commit("HEAD") if ref == "HEAD" else ref,
-            defaults=True,
-            quiet=True,
-            skip_if_exists=owned,
-        )
+        return render(mirror, sub, ref, into, skip_if_exists=owned)
     except copier.errors.CopierAnswersInterrupt:
         raise
     except (copier.errors.CopierError, ValueError, ProcessExecutionError) as error:
         message = f"cannot render the template {mirror.src_path} at {ref}: {one_line(str(error))}"
         raise _CannotCheck(message, Problem.TEMPLATE) from error
-    return worker.match_skip
 
 
 def _files(folder: Path, answers_name: str) -> set[Path]:
@@ -264,23 +246,17 @@ def check_subprojects(
     subproject's template source lacks fails that subproject, as ``update`` fails it.
     """
     reports = []
-    mirrors: dict[str, Mirror] = {}
-    unreachable: dict[str, str] = {}  # template source -> why it cannot be fetched
+    sources = Sources(template_source, vcs_ref)
     with fast.session():  # the renders share template checkouts and compiled code
         for sub in subprojects:
-            reports.append(_check_one(sub, vcs_ref, template_source, mirrors, unreachable, on_start))
+            reports.append(_check_one(sub, sources, on_start))
             if on_report:
                 on_report(reports[-1])
     return reports
 
 
 def _check_one(
-    sub: Subproject,
-    vcs_ref: str | None,
-    template_source: str | None,
-    mirrors: dict[str, Mirror],
-    unreachable: dict[str, str],
-    on_start: Callable[[Subproject], None] | None,
+    sub: Subproject, sources: Sources, on_start: Callable[[Subproject], None] | None
 ) -> CheckReport:
     """One subproject's report; a subproject that cannot be checked gets one saying why."""
     if on_start:
@@ -288,15 +264,12 @@ def _check_one(
     try:
         if sub.error:
             raise _CannotCheck(sub.error, Problem.REPOSITORY)
-        mirror = _mirror(sub.template_location, template_source, mirrors, unreachable)
-        # The ref is looked up in each subproject's own template source (its recorded
-        # _src_path; they can differ from one repository to the next), so a source without
-        # it fails that subproject only, and the others are still checked: as `update`
-        # reports it (failed, exit 1). A person fixes it (the ref, or the repository's
-        # source); it is not a template the tool could not fetch (exit 3).
-        if vcs_ref and not mirror.has_ref(vcs_ref):
-            raise _CannotCheck(f"the template {mirror.src_path} has no ref {vcs_ref}", Problem.REPOSITORY)
-        return check_subproject(sub, mirror, vcs_ref=vcs_ref)
+        mirror = sources.mirror(sub.template_location)
+        return check_subproject(sub, mirror, vcs_ref=sources.vcs_ref)
+    except SourceUnusable as unusable:
+        return CheckReport(
+            sub.folder, sub.answers.get("_commit"), error=str(unusable), error_kind=unusable.problem
+        )
     except _CannotCheck as problem:
         return CheckReport(
             sub.folder, sub.answers.get("_commit"), error=str(problem), error_kind=problem.kind
@@ -309,18 +282,3 @@ def _check_one(
         return CheckReport(
             sub.folder, sub.answers.get("_commit"), error=str(error), error_kind=Problem.TEMPLATE
         )
-
-
-def _mirror(
-    src: str, fetched_from: str | None, mirrors: dict[str, Mirror], unreachable: dict[str, str]
-) -> Mirror:
-    """The mirror of ``src`` (fetched from ``fetched_from`` if given) at its first use; a failed fetch
-    is not retried."""
-    if src not in mirrors and src not in unreachable:
-        try:
-            mirrors[src] = fetch_mirror(src, fetched_from)
-        except (ScaffoldError, OSError) as error:
-            unreachable[src] = f"cannot fetch the template {fetched_from or src}: {one_line(str(error))}"
-    if src in unreachable:
-        raise _CannotCheck(unreachable[src], Problem.TEMPLATE)
-    return mirrors[src]

@@ -18,7 +18,6 @@ from pathlib import Path
 from naavre_scaffold import _copier
 from naavre_scaffold._copier import fast
 from naavre_scaffold.errors import (
-    GitError,
     Interrupted,
     RepositoryBusy,
     RepositoryError,
@@ -31,8 +30,9 @@ from naavre_scaffold.fleet.delivery import BRANCH_PREFIX, deliver
 from naavre_scaffold.fleet.discovery import Subproject, find_subprojects, git_root
 from naavre_scaffold.fleet.guard import refusal_reason, repository_lock
 from naavre_scaffold.fleet.outcome import NEEDS_NOTHING, Options, Outcome, Verdict
+from naavre_scaffold.fleet.sources import UNREACHABLE, Sources, SourceUnusable, render
 from naavre_scaffold.git import git
-from naavre_scaffold.source.mirror import Mirror, fetch_mirror, redirect_env
+from naavre_scaffold.source.mirror import Mirror, redirect_env
 
 __all__ = [
     "BRANCH_PREFIX",
@@ -52,9 +52,7 @@ class _Job:
 
     root: Path
     subprojects: list[Subproject]
-    targets: dict[str, str]  # template source -> version to update to
-    source_errors: dict[str, str]  # template source -> why it cannot be used
-    mirrors: dict[str, Mirror]
+    sources: Sources  # every source fetched (or known unusable) before the workers start
     options: Options
 
 
@@ -103,21 +101,19 @@ def update(
         )
     outcomes, grouped = _discover(folders)
     try:
-        targets, source_errors, mirrors = _fetch_sources(grouped, options)
+        sources = _fetch_sources(grouped, options)
     except KeyboardInterrupt:
         skipped = [s for subs in grouped.values() for s in subs]
         raise Interrupted(
             "interrupted", partial=outcomes + _rows(skipped, Verdict.SKIPPED, _NOT_STARTED)
         ) from None
-    work = [
-        _Job(root, subs, targets, source_errors, mirrors, options) for root, subs in sorted(grouped.items())
-    ]
+    work = [_Job(root, subs, sources, options) for root, subs in sorted(grouped.items())]
     if not work:
         return outcomes
     # The workers inherit both: the redirect to the mirrors, and the session's shared checkouts.
     with (
-        _copier.environment(redirect_env(list(mirrors.values()))),
-        fast.session({src: mirror.path for src, mirror in mirrors.items()}),
+        _copier.environment(redirect_env(list(sources.mirrors.values()))),
+        fast.session({src: mirror.path for src, mirror in sources.mirrors.items()}),
     ):
         results, interrupted = workers.run_all(
             work,
@@ -134,7 +130,6 @@ def update(
 
 
 _NOT_STARTED = "not started: the run was interrupted"
-UNREACHABLE = "cannot fetch the template"
 
 
 def unreachable(outcome: Outcome) -> bool:
@@ -170,28 +165,13 @@ def _discover(folders: list[Path]) -> tuple[list[Outcome], dict[Path, list[Subpr
     return outcomes, grouped
 
 
-def _fetch_sources(
-    grouped: dict[Path, list[Subproject]], options: Options
-) -> tuple[dict[str, str], dict[str, str], dict[str, Mirror]]:
-    """Each template source fetched once: the version to move to, or why it cannot be used."""
-    mirrors: dict[str, Mirror] = {}
-    targets: dict[str, str] = {}
-    source_errors: dict[str, str] = {}
+def _fetch_sources(grouped: dict[Path, list[Subproject]], options: Options) -> Sources:
+    """Each template source fetched once, before the workers start: they only read the mirrors."""
+    sources = Sources(options.template_source, options.vcs_ref)
     for src in sorted({s.template_location for subs in grouped.values() for s in subs if not s.error}):
-        try:
-            mirror = mirrors[src] = fetch_mirror(src, options.template_source)
-        except GitError as error:
-            source = options.template_source or src
-            source_errors[src] = f"{UNREACHABLE} {source}: {one_line(str(error))}"
-            continue
-        # Not a usage error: the ref belongs to each repository's own template source (its
-        # _src_path, which can differ from one repository to the next), so a source without
-        # it fails its repositories (exit 1) and the others are still updated. `check` agrees.
-        if options.vcs_ref and not mirror.has_ref(options.vcs_ref):
-            source_errors[src] = f"the template {src} has no ref {options.vcs_ref}"
-        else:
-            targets[src] = options.vcs_ref or mirror.newest_tag() or "HEAD"
-    return targets, source_errors, mirrors
+        with contextlib.suppress(SourceUnusable):  # kept in ``sources``: its subprojects fail with it
+            sources.mirror(src)
+    return sources
 
 
 def _finished(job: _Job, result: list[Outcome] | BaseException | None) -> list[Outcome]:
@@ -239,7 +219,7 @@ def _update_repository(job: _Job) -> list[Outcome]:
             {r.outcome.path: r.writes for r in results if r.writes},
             {r.outcome.path: r.ignored for r in results if r.ignored},
             job.options,
-            job.mirrors,
+            job.sources.mirrors,
         )
     for result in results:
         if result.kept and result.outcome.verdict in (Verdict.UPDATED, Verdict.CONFLICT):
@@ -269,14 +249,7 @@ class _OldRender:
     @property
     def path(self) -> Path:
         if not self.done:
-            fast.run_copy(
-                str(self.mirror.path),
-                self.into,
-                data=_copier.public_answers(self.sub.answers),
-                vcs_ref=self.sub.answers["_commit"],
-                defaults=True,
-                quiet=True,
-            )
+            render(self.mirror, self.sub, self.sub.answers["_commit"], self.into)
             self.done = True
         return self.into
 
@@ -293,15 +266,17 @@ def _update_subproject(
         outcome.message = sub.error
         return result
     src = sub.template_location
-    if src in job.source_errors:
-        outcome.message = job.source_errors[src]
+    try:
+        mirror = job.sources.mirror(src)
+    except SourceUnusable as unusable:
+        outcome.message = str(unusable)
         return result
-    target = job.targets[src]
+    target = job.sources.target(src)
     outcome.to_version = target
     if outcome.from_version == target:
         outcome.verdict, outcome.message = Verdict.UP_TO_DATE, f"already on {target}"
         return result
-    if not job.options.vcs_ref and _not_behind(job.mirrors[src], outcome.from_version, target):
+    if not job.options.vcs_ref and _not_behind(mirror, outcome.from_version, target):
         outcome.verdict = Verdict.UP_TO_DATE
         outcome.message = f"the same as or newer than {target}, the newest release: nothing to update to"
         return result
@@ -312,7 +287,7 @@ def _update_subproject(
     except RepositoryError as error:  # the repository's own file, not Copier's failure
         outcome.message = str(error)
         return result
-    old = _OldRender(job.mirrors[src], sub, scratch)
+    old = _OldRender(mirror, sub, scratch)
     try:
         # Copier finds a relative _src_path from the current folder: the repository's, as when run there.
         with contextlib.chdir(sub.folder):

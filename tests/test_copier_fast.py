@@ -14,7 +14,8 @@ import copier
 import pytest
 from packaging.requirements import Requirement
 
-from naavre_scaffold._copier import fast
+from naavre_scaffold._copier import fast, session
+from naavre_scaffold._copier.lean_update import LeanUpdate
 from naavre_scaffold.fleet.outcome import Options, Verdict
 from naavre_scaffold.fleet.update import update
 from naavre_scaffold.git import git
@@ -69,7 +70,7 @@ def tiny(tmp_path: Path) -> tuple[Path, Path]:
 def test_update_takes_the_fast_path_on_a_tested_copier(
     tiny: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fast, "_lean_update", _marking(tmp_path, "fast", fast._lean_update))
+    monkeypatch.setattr(LeanUpdate, "run", _marking(tmp_path, "fast", LeanUpdate.run))
     monkeypatch.setattr(copier, "run_update", _marking(tmp_path, "stock", copier.run_update))
 
     [outcome] = update([tiny[1]], Options(vcs_ref="v2.0.0"), jobs=1)
@@ -82,7 +83,7 @@ def test_another_copier_version_updates_with_stock_copier(
     tiny: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(copier, "__version__", "9.20.0")
-    monkeypatch.setattr(fast, "_lean_update", _marking(tmp_path, "fast", fast._lean_update))
+    monkeypatch.setattr(LeanUpdate, "run", _marking(tmp_path, "fast", LeanUpdate.run))
     monkeypatch.setattr(copier, "run_update", _marking(tmp_path, "stock", copier.run_update))
 
     with fast.session():
@@ -102,7 +103,9 @@ def test_copies_in_a_session_are_copier_copies(tiny: tuple[Path, Path], tmp_path
         for name in ("first", "second"):
             fast.run_copy(template, tmp_path / name, vcs_ref="v1.0.0", defaults=True, quiet=True)
         shared = fast.process_folder()
-        assert shared is not None and len(fast._templates) == 1  # one checkout for both
+        current = session.current()
+        assert shared is not None and current is not None
+        assert len(current.templates) == 1  # one checkout for both
     assert not shared.exists()  # gone with the session
 
     stock = tree(tmp_path / "stock")

@@ -130,3 +130,30 @@ def test_the_rej_conflict_mode_is_left_to_copier_and_gives_its_result(
 
     assert "README.md.rej" in tree(stock)
     assert tree(repo) == tree(stock)
+
+
+def test_a_session_keeps_its_scratch_in_memory_unless_tmpdir_says_otherwise(monkeypatch) -> None:
+    memory = session.SHARED_MEMORY
+    if session.scratch_root({}) is None:
+        pytest.skip(f"{memory} is not a writable folder with room to spare here")
+    assert session.scratch_root({}) == str(memory)
+    assert session.scratch_root({"TMPDIR": "/somewhere"}) is None  # a chosen folder is respected
+    monkeypatch.setattr(session, "SHARED_MEMORY_FREE_BYTES", 1 << 60)
+    assert session.scratch_root({}) is None  # not enough room: the temporary folder
+
+
+def test_an_update_without_tmpdir_runs_in_memory_and_leaves_nothing_there(
+    tiny: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory = session.SHARED_MEMORY
+    if session.scratch_root({}) is None:
+        pytest.skip(f"{memory} is not a writable folder with room to spare here")
+    monkeypatch.delenv("TMPDIR")
+    before = set(memory.glob("naavre-*"))
+    with fast.session():
+        folder = fast.process_folder()
+        assert folder is not None and folder.parent.parent == memory
+        [outcome] = update([tiny[1]], Options(vcs_ref="v2.0.0"), jobs=1)
+    assert outcome.verdict == Verdict.UPDATED, outcome.message
+    assert (tiny[1] / "README.md").read_text() == "# tiny, second version\n\nKeep this line.\n"
+    assert set(memory.glob("naavre-*")) == before

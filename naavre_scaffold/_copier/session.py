@@ -1,11 +1,11 @@
 """The work that the renders and updates of one run share: the session object.
 
-A session owns a scratch folder. Each process that renders inside it (the caller,
-or worker processes forked inside) keeps its temporary files there, in a folder of
-its own, together with its checkouts of template versions, one per (source,
-version); the session's folder goes at the end. ``fetched`` maps template sources
-to local repositories that hold them (the run's mirrors): versions are checked
-out from there.
+A session owns a scratch folder, in memory where it can (``scratch_root``). Each
+process that renders inside it (the caller, or worker processes forked inside) keeps
+its temporary files there, in a folder of its own, together with its checkouts of
+template versions, one per (source, version); the session's folder goes at the end.
+``fetched`` maps template sources to local repositories that hold them (the run's
+mirrors): versions are checked out from there.
 
 Copier itself creates temporary folders with ``tempfile`` and finds its mirror
 cache through ``COPIER_CACHE_DIR``, neither of which takes an argument: so a
@@ -29,6 +29,10 @@ from naavre_scaffold.git import GitError, git
 from naavre_scaffold.source import is_remote, location
 
 _current: Session | None = None
+# Memory-backed scratch: a fleet run writes three renders and a clone per repository, and
+# on a disk those file operations take longer than the rendering (kernel time).
+SHARED_MEMORY = Path("/dev/shm")
+SHARED_MEMORY_FREE_BYTES = 1 << 30  # left for the session: used only with at least this much free
 
 
 class Session:
@@ -94,6 +98,21 @@ class Session:
         template.__dict__["local_abspath"] = folder.resolve()
 
 
+def scratch_root(environ: Mapping[str, str] = os.environ) -> str | None:
+    """Where a session keeps its scratch folder: None for the temporary folder (``tempfile``'s).
+
+    ``/dev/shm`` (memory) when nobody chose a temporary folder (no ``TMPDIR``) and it is
+    a writable folder with room to spare; a ``TMPDIR`` is always respected.
+    """
+    if environ.get("TMPDIR") or not SHARED_MEMORY.is_dir() or not os.access(SHARED_MEMORY, os.W_OK | os.X_OK):
+        return None
+    try:
+        free = shutil.disk_usage(SHARED_MEMORY).free
+    except OSError:
+        return None
+    return str(SHARED_MEMORY) if free >= SHARED_MEMORY_FREE_BYTES else None
+
+
 def current() -> Session | None:
     """The session this process renders in, None outside one."""
     return _current
@@ -107,7 +126,7 @@ def session(fetched: Mapping[str, Path] | None = None) -> Iterator[Session]:
         yield _current
         return
     saved_tempdir = tempfile.tempdir
-    _current = Session(Path(tempfile.mkdtemp(prefix="naavre-session-")), fetched or {})
+    _current = Session(Path(tempfile.mkdtemp(prefix="naavre-session-", dir=scratch_root())), fetched or {})
     try:
         yield _current
     finally:

@@ -57,6 +57,15 @@ class SharingWorker(Worker):
         if self.file_mode_matters:
             super()._sync_git_index_executable_bit(dst_relpath, src_mode)
 
+    def _render_string(self, string: str, extra_context: dict[str, Any] | None = None) -> str:
+        # Copier renders every path part and question text through Jinja, most of them plain
+        # text, which Jinja gives back unchanged; the render context alone takes longer to build.
+        env = self.jinja_env
+        if _plain(string, env):
+            env.preprocess(string)  # as a render would: extensions reset their state (the yield tag)
+            return string
+        return super()._render_string(string, extra_context)
+
     def _render_template(self) -> None:
         # Copier merges every source of answers again for each path part and file
         # it renders (a fifth of an update's time); they cannot change while the
@@ -87,6 +96,16 @@ class SharingWorker(Worker):
             )
         except (GitError, OSError):
             return False
+
+
+def _plain(string: object, env: Any) -> bool:
+    """Whether Jinja would give ``string`` back as it is: one line with no Jinja syntax in it."""
+    if not isinstance(string, str) or "\n" in string or "\r" in string:
+        return False
+    if env.line_statement_prefix or env.line_comment_prefix:
+        return False
+    starts = (env.block_start_string, env.variable_start_string, env.comment_start_string)
+    return not any(start in string for start in starts)
 
 
 class _SettledAnswers:

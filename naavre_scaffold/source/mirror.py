@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.version import Version
@@ -27,6 +27,9 @@ class Mirror:
 
     src_path: str
     path: Path
+    # What git said of a ref or a commit, kept for the run: the mirror does not move during it,
+    # and every repository of a fleet asks the same few questions.
+    _answers: dict[tuple[str, str], object] = field(default_factory=dict, compare=False, repr=False)
 
     def newest_tag(self) -> str | None:
         """The tag Copier updates to by default (its own choice: PEP 440, pre-releases left out)."""
@@ -39,7 +42,7 @@ class Mirror:
         Raises:
             GitError: the mirror has no such ref.
         """
-        found = commit_of(self.path, ref)
+        found = self._commit_of(ref)
         if found is None:
             raise GitError(f"the template {self.src_path} has no ref {ref}")
         return found
@@ -68,14 +71,23 @@ class Mirror:
 
         Not from a bare hash: one like ``1234567`` or ``5b3e1c0`` reads as a PEP 440 version.
         """
-        try:
-            described = git(self.path, "describe", "--tags", commit)
-        except GitError:
-            return None
-        return _copier.describe_version(described)
+        key = ("version", commit)
+        if key not in self._answers:
+            try:
+                described: str | None = git(self.path, "describe", "--tags", commit)
+            except GitError:
+                described = None
+            self._answers[key] = described and _copier.describe_version(described)
+        return self._answers[key]  # type: ignore[return-value]
 
     def has_ref(self, ref: str) -> bool:
-        return commit_of(self.path, ref) is not None
+        return self._commit_of(ref) is not None
+
+    def _commit_of(self, ref: str) -> str | None:
+        key = ("commit", ref)
+        if key not in self._answers:
+            self._answers[key] = commit_of(self.path, ref)
+        return self._answers[key]  # type: ignore[return-value]
 
     def changes(self, old: str, new: str) -> list[str]:
         """Subjects of the template commits from ``old`` to ``new``, oldest first."""

@@ -66,6 +66,16 @@ class SharingWorker(Worker):
             return string
         return super()._render_string(string, extra_context)
 
+    @property
+    def answers_relpath(self) -> Path:
+        # Copier renders the answers file's path with the whole render context, hundreds of
+        # times per render; it is almost always plain text, which Jinja gives back as it is.
+        path = str(self.answers_file or self.template.answers_relpath)
+        if _plain(path, self.jinja_env):
+            self.jinja_env.preprocess(path)
+            return Path(path)
+        return super().answers_relpath
+
     def _render_template(self) -> None:
         # Copier merges every source of answers again for each path part and file
         # it renders (a fifth of an update's time); they cannot change while the

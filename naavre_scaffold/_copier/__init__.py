@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import copier
 from copier._template import filter_config, load_template_config
 from copier._vcs import get_latest_tag
 from copier.errors import DirtyLocalWarning
@@ -49,15 +48,18 @@ def public_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
 def copy(
     src: str, dest: Path, answers: Mapping[str, Any], *, vcs_ref: str | None, defaults: bool
 ) -> dict[str, Any]:
-    """Render ``src`` into ``dest`` with ``copier.run_copy`` and readable prompts: the answers it recorded.
+    """Render ``src`` into ``dest`` as ``copier.run_copy`` does, with readable prompts; return the answers.
 
+    The render is Copier's, through ``fast`` (which spares Copier's per-file git calls).
     A checkout's uncommitted changes are rendered on purpose (the version line says so), so
     Copier's warning about them is silenced; a rejected answer is a ``UsageError``.
     """
+    from naavre_scaffold._copier import fast  # it imports this package's siblings
+
     try:
-        with warnings.catch_warnings(), readable_prompts():
+        with warnings.catch_warnings(), readable_prompts(), fast.session():
             warnings.simplefilter("ignore", DirtyLocalWarning)
-            worker = copier.run_copy(
+            worker = fast.run_copy(
                 src, dest, data=dict(answers), vcs_ref=vcs_ref, defaults=defaults, quiet=True
             )
     except ValueError as error:

@@ -27,7 +27,7 @@ import copier
 from plumbum import ProcessExecutionError
 
 from naavre_scaffold._copier import fast
-from naavre_scaffold.errors import GitError, RepositoryError, one_line
+from naavre_scaffold.errors import GitError, one_line
 from naavre_scaffold.fleet.discovery import Subproject, find_subprojects, git_root
 from naavre_scaffold.fleet.sources import Problem, Sources, SourceUnusable, render
 from naavre_scaffold.git import no_index_patch
@@ -91,16 +91,10 @@ class _CannotCheck(Exception):
         self.kind = kind
 
 
-def _render(
-    mirror: Mirror, sub: Subproject, ref: str, into: Path, owned: list[str]
-) -> Callable[[Path], bool]:
-    """Render ``ref`` with the subproject's answers into ``into``; return its skip matcher.
-
-    ``owned`` holds the patterns of ``.naavre-scaffold.yml``, read before: a broken one
-    is the repository's problem, not one of rendering the template.
-    """
+def _render(mirror: Mirror, sub: Subproject, ref: str, into: Path) -> Callable[[Path], bool]:
+    """Render ``ref`` with the subproject's answers into ``into``; return its skip matcher."""
     try:
-        return render(mirror, sub, ref, into, skip_if_exists=owned)
+        return render(mirror, sub, ref, into, skip_if_exists=sub.project_owned)
     except copier.errors.CopierAnswersInterrupt:
         raise
     except (copier.errors.CopierError, ValueError, ProcessExecutionError) as error:
@@ -171,13 +165,8 @@ def _patch(render: Path, repo: Path, relative: str, prefix: str, scratch: Path) 
 
 
 def check_subproject(sub: Subproject, mirror: Mirror, *, vcs_ref: str | None = None) -> CheckReport:
-    """Version and drift of one subproject against its template mirror.
-
-    Raises:
-        RepositoryError: its ``.naavre-scaffold.yml`` is broken.
-    """
+    """Version and drift of one subproject against its template mirror."""
     report = CheckReport(sub.folder, version=sub.answers.get("_commit"))
-    project_owned = sub.project_owned()
     if report.version and not mirror.has_ref(report.version):
         raise _CannotCheck(
             f"the template {mirror.src_path} has no version {report.version} (the recorded _commit)",
@@ -187,7 +176,7 @@ def check_subproject(sub: Subproject, mirror: Mirror, *, vcs_ref: str | None = N
     answers_name = sub.answers_path.name
     with tempfile.TemporaryDirectory(prefix="naavre-check-") as tmp:
         recorded = Path(tmp) / "recorded"
-        owned = _render(mirror, sub, report.version or "HEAD", recorded, project_owned)
+        owned = _render(mirror, sub, report.version or "HEAD", recorded)
         report.drift = _compare(recorded, sub.folder, owned, answers_name)
         if report.drift:
             prefix = _root_prefix(sub.folder)
@@ -203,7 +192,7 @@ def check_subproject(sub: Subproject, mirror: Mirror, *, vcs_ref: str | None = N
             report.version_note = f"the same as or newer than {report.newest}: nothing to update to"
         elif report.newest != report.version:
             newest = Path(tmp) / "newest"
-            _render(mirror, sub, report.newest, newest, project_owned)
+            _render(mirror, sub, report.newest, newest)
             # Behind only if updating would change something: a release that
             # renders the same here is not worth an update (`update` agrees).
             report.changes = _changes(recorded, newest, owned, answers_name)
@@ -273,10 +262,6 @@ def _check_one(
     except _CannotCheck as problem:
         return CheckReport(
             sub.folder, sub.answers.get("_commit"), error=str(problem), error_kind=problem.kind
-        )
-    except RepositoryError as error:  # a broken .naavre-scaffold.yml
-        return CheckReport(
-            sub.folder, sub.answers.get("_commit"), error=str(error), error_kind=Problem.REPOSITORY
         )
     except GitError as error:  # the mirror could not be read
         return CheckReport(

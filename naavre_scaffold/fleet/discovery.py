@@ -26,11 +26,16 @@ SKIPPED_FOLDERS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox
 
 @dataclass(frozen=True)
 class Subproject:
-    """One answers file of this template, or the reason it cannot be used."""
+    """One answers file of this template, or the reason it cannot be used.
+
+    ``project_owned`` holds the extra patterns the subproject owns, from the
+    ``.naavre-scaffold.yml`` beside its answers, read once when it is found.
+    """
 
     answers_path: Path
     answers: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    project_owned: tuple[str, ...] = ()
 
     @property
     def folder(self) -> Path:
@@ -41,25 +46,26 @@ class Subproject:
         """The template's ``_src_path``; a relative one is taken from this folder, as Copier takes it."""
         return location(self.answers["_src_path"], self.folder)
 
-    def project_owned(self) -> list[str]:
-        """Extra patterns this subproject owns, from ``.naavre-scaffold.yml`` beside its answers.
 
-        Raises:
-            RepositoryError: the file cannot be read, or breaks its rule (naming both).
-        """
-        config = self.folder / PROJECT_CONFIG
-        if not config.is_file():
-            return []
-        try:
-            data = yaml.safe_load(config.read_text()) or {}
-        except (OSError, ValueError, yaml.YAMLError) as error:  # ValueError: not UTF-8
-            raise RepositoryError(f"{config}: cannot be read as YAML ({error.__class__.__name__})") from None
-        if not isinstance(data, dict):
-            raise RepositoryError(f"{config}: must be a mapping, with project_owned: a list of path patterns")
-        owned = data.get("project_owned", [])
-        if not isinstance(owned, list) or not all(isinstance(p, str) for p in owned):
-            raise RepositoryError(f"{config}: project_owned must be a list of path patterns (strings)")
-        return owned
+def _project_owned(folder: Path) -> tuple[str, ...]:
+    """The patterns of ``folder``'s ``.naavre-scaffold.yml``; none without one.
+
+    Raises:
+        RepositoryError: the file cannot be read, or breaks its rule (naming both).
+    """
+    config = folder / PROJECT_CONFIG
+    if not config.is_file():
+        return ()
+    try:
+        data = yaml.safe_load(config.read_text()) or {}
+    except (OSError, ValueError, yaml.YAMLError) as error:  # ValueError: not UTF-8
+        raise RepositoryError(f"{config}: cannot be read as YAML ({error.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise RepositoryError(f"{config}: must be a mapping, with project_owned: a list of path patterns")
+    owned = data.get("project_owned", [])
+    if not isinstance(owned, list) or not all(isinstance(p, str) for p in owned):
+        raise RepositoryError(f"{config}: project_owned must be a list of path patterns (strings)")
+    return tuple(owned)
 
 
 def _read(path: Path) -> Subproject | None:
@@ -77,11 +83,11 @@ def _read(path: Path) -> Subproject | None:
         return Subproject(
             path, answers, f"{path}: has no {' and no '.join(missing)}, so it cannot be updated"
         )
-    try:  # a broken .naavre-scaffold.yml is found here, so every command reports it as the repository's
-        Subproject(path, answers).project_owned()
+    try:  # read here, so every command reports a broken .naavre-scaffold.yml as the repository's
+        owned = _project_owned(path.parent)
     except RepositoryError as error:
         return Subproject(path, answers, str(error))
-    return Subproject(path, answers)
+    return Subproject(path, answers, project_owned=owned)
 
 
 def find_subprojects(root: Path) -> list[Subproject]:

@@ -20,7 +20,6 @@ from naavre_scaffold._copier import fast
 from naavre_scaffold.errors import (
     Interrupted,
     RepositoryBusy,
-    RepositoryError,
     UsageError,
     one_line,
 )
@@ -282,11 +281,6 @@ def _update_subproject(
         return result
     relative = sub.folder.relative_to(job.root)
     outcome.folder = relative.as_posix()
-    try:  # checked at discovery too; read again here, where it is used
-        project_owned = sub.project_owned()
-    except RepositoryError as error:  # the repository's own file, not Copier's failure
-        outcome.message = str(error)
-        return result
     old = _OldRender(mirror, sub, scratch)
     try:
         # Copier finds a relative _src_path from the current folder: the repository's, as when run there.
@@ -299,7 +293,7 @@ def _update_subproject(
                 overwrite=True,
                 skip_answered=True,
                 quiet=True,
-                skip_if_exists=project_owned,
+                skip_if_exists=list(sub.project_owned),
             )
         found = clone.changes(replica, relative, claimed)
         tracked_deleted = [path for path in found.deleted if path in replica.tracked]

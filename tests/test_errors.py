@@ -18,8 +18,7 @@ PACKAGE = Path(errors.__file__).parent
 # Exceptions defined elsewhere that never reach a person: each is caught and turned into a
 # report, or into one of errors.py's, where it is raised.
 INTERNAL = {
-    "fleet/check.py": {"_CannotCheck"},  # a CheckReport's error and Problem
-    "fleet/sources.py": {"SourceUnusable"},  # a CheckReport's error and Problem, an Outcome's message
+    "fleet/sources.py": {"Blocked"},  # a CheckReport's error and Problem, an Outcome's message
     "fleet/github.py": {"_Retryable"},  # a GitHubError, retried once
     "registration/yaml_text.py": {"LayoutError"},  # plan.edit: a ScaffoldError naming the file
     "registration/edits.py": {"AlreadyThere"},  # plan.edit: AlreadyRegistered

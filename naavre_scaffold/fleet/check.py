@@ -29,7 +29,7 @@ from plumbum import ProcessExecutionError
 from naavre_scaffold._copier import fast
 from naavre_scaffold.errors import GitError, one_line
 from naavre_scaffold.fleet.discovery import Subproject, find_subprojects, git_root
-from naavre_scaffold.fleet.sources import Problem, Sources, SourceUnusable, render
+from naavre_scaffold.fleet.sources import Blocked, Problem, Sources, render
 from naavre_scaffold.git import no_index_patch
 from naavre_scaffold.source.mirror import Mirror
 
@@ -83,14 +83,6 @@ class CheckReport:
         return ", ".join(found) or "current"
 
 
-class _CannotCheck(Exception):
-    """Why one subproject could not be checked, and whose problem it is."""
-
-    def __init__(self, message: str, kind: Problem) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
 def _render(mirror: Mirror, sub: Subproject, ref: str, into: Path) -> Callable[[Path], bool]:
     """Render ``ref`` with the subproject's answers into ``into``; return its skip matcher."""
     try:
@@ -99,7 +91,7 @@ def _render(mirror: Mirror, sub: Subproject, ref: str, into: Path) -> Callable[[
         raise
     except (copier.errors.CopierError, ValueError, ProcessExecutionError) as error:
         message = f"cannot render the template {mirror.src_path} at {ref}: {one_line(str(error))}"
-        raise _CannotCheck(message, Problem.TEMPLATE) from error
+        raise Blocked(message, Problem.TEMPLATE) from error
 
 
 def _files(folder: Path, answers_name: str) -> set[Path]:
@@ -168,7 +160,7 @@ def check_subproject(sub: Subproject, mirror: Mirror, *, vcs_ref: str | None = N
     """Version and drift of one subproject against its template mirror."""
     report = CheckReport(sub.folder, version=sub.answers.get("_commit"))
     if report.version and not mirror.has_ref(report.version):
-        raise _CannotCheck(
+        raise Blocked(
             f"the template {mirror.src_path} has no version {report.version} (the recorded _commit)",
             Problem.TEMPLATE,
         )
@@ -252,16 +244,12 @@ def _check_one(
         on_start(sub)
     try:
         if sub.error:
-            raise _CannotCheck(sub.error, Problem.REPOSITORY)
+            raise Blocked(sub.error, Problem.REPOSITORY)
         mirror = sources.mirror(sub.template_location)
         return check_subproject(sub, mirror, vcs_ref=sources.vcs_ref)
-    except SourceUnusable as unusable:
+    except Blocked as blocked:
         return CheckReport(
-            sub.folder, sub.answers.get("_commit"), error=str(unusable), error_kind=unusable.problem
-        )
-    except _CannotCheck as problem:
-        return CheckReport(
-            sub.folder, sub.answers.get("_commit"), error=str(problem), error_kind=problem.kind
+            sub.folder, sub.answers.get("_commit"), error=str(blocked), error_kind=blocked.problem
         )
     except GitError as error:  # the mirror could not be read
         return CheckReport(

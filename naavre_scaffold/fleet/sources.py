@@ -31,9 +31,10 @@ class Problem(StrEnum):
     TEMPLATE = "template"
 
 
-class SourceUnusable(Exception):
-    """Why a subproject's template source cannot be used, and whose problem that is (internal:
-    ``update`` reports it as the subproject's ``failed`` verdict, ``check`` as its error)."""
+class Blocked(Exception):
+    """Why a subproject cannot be worked on (its template source cannot be used, its template
+    not rendered), and whose problem that is. Internal: ``update`` reports it as the
+    subproject's ``failed`` verdict, ``check`` as its error."""
 
     def __init__(self, message: str, problem: Problem) -> None:
         super().__init__(message, problem)  # both in args: it survives a pickle to another process
@@ -58,13 +59,13 @@ class Sources:
     template_source: str | None = None
     vcs_ref: str | None = None
     mirrors: dict[str, Mirror] = field(default_factory=dict)
-    unusable: dict[str, SourceUnusable] = field(default_factory=dict)
+    unusable: dict[str, Blocked] = field(default_factory=dict)
 
     def mirror(self, src: str) -> Mirror:
         """The mirror of the template source ``src``.
 
         Raises:
-            SourceUnusable: it cannot be fetched, or lacks ``vcs_ref``.
+            Blocked: it cannot be fetched, or lacks ``vcs_ref``.
         """
         if src not in self.mirrors and src not in self.unusable:
             self._fetch(src)
@@ -81,11 +82,11 @@ class Sources:
             mirror = fetch_mirror(src, self.template_source)
         except (ScaffoldError, OSError) as error:
             message = f"{UNREACHABLE} {self.template_source or src}: {one_line(str(error))}"
-            self.unusable[src] = SourceUnusable(message, Problem.TEMPLATE)
+            self.unusable[src] = Blocked(message, Problem.TEMPLATE)
             return
         if self.vcs_ref and not mirror.has_ref(self.vcs_ref):
             message = f"the template {src} has no ref {self.vcs_ref}"
-            self.unusable[src] = SourceUnusable(message, Problem.REPOSITORY)
+            self.unusable[src] = Blocked(message, Problem.REPOSITORY)
             return
         self.mirrors[src] = mirror
 

@@ -29,7 +29,7 @@ from naavre_scaffold.fleet.delivery import BRANCH_PREFIX, deliver
 from naavre_scaffold.fleet.discovery import Subproject, find_subprojects, git_root
 from naavre_scaffold.fleet.guard import refusal_reason, repository_lock
 from naavre_scaffold.fleet.outcome import NEEDS_NOTHING, Options, Outcome, Verdict
-from naavre_scaffold.fleet.sources import UNREACHABLE, Sources, SourceUnusable, render
+from naavre_scaffold.fleet.sources import UNREACHABLE, Blocked, Sources, render
 from naavre_scaffold.git import git
 from naavre_scaffold.source.mirror import Mirror, redirect_env
 
@@ -168,7 +168,7 @@ def _fetch_sources(grouped: dict[Path, list[Subproject]], options: Options) -> S
     """Each template source fetched once, before the workers start: they only read the mirrors."""
     sources = Sources(options.template_source, options.vcs_ref)
     for src in sorted({s.template_location for subs in grouped.values() for s in subs if not s.error}):
-        with contextlib.suppress(SourceUnusable):  # kept in ``sources``: its subprojects fail with it
+        with contextlib.suppress(Blocked):  # kept in ``sources``: its subprojects fail with it
             sources.mirror(src)
     return sources
 
@@ -267,7 +267,7 @@ def _update_subproject(
     src = sub.template_location
     try:
         mirror = job.sources.mirror(src)
-    except SourceUnusable as unusable:
+    except Blocked as unusable:
         outcome.message = str(unusable)
         return result
     target = job.sources.target(src)

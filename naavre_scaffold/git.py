@@ -144,7 +144,7 @@ def uncommitted(cwd: Path, *, untracked: bool = True) -> list[str]:
             renamed_from = False
             continue
         paths.append(entry[3:])
-        renamed_from = entry[0] in "RC"
+        renamed_from = any(status in "RC" for status in entry[:2])  # in the index or the work tree
     return paths
 
 

@@ -76,3 +76,9 @@ def test_url_redirects_make_git_fetch_a_url_from_a_local_repository(repo: Path, 
     subprocess.run(["git", "clone", "--quiet", url, str(clone)], env=env, check=True, capture_output=True)
     assert git(clone, "rev-parse", "HEAD") == git(repo, "rev-parse", "HEAD")
     assert git(clone, "config", "remote.origin.url") == url  # the URL is what git records
+
+
+def test_uncommitted_counts_a_rename_in_the_work_tree_once(repo: Path) -> None:
+    (repo / "a.txt").rename(repo / "moved a.txt")
+    git(repo, "add", "--intent-to-add", "moved a.txt")  # git status then reports " R moved a.txt <- a.txt"
+    assert uncommitted(repo) == ["moved a.txt"]

@@ -27,9 +27,10 @@ class Mirror:
 
     src_path: str
     path: Path
-    # What git said of a ref or a commit, kept for the run: the mirror does not move during it,
+    # What git said of each ref and commit, kept for the run: the mirror does not move during it,
     # and every repository of a fleet asks the same few questions.
-    _answers: dict[tuple[str, str], object] = field(default_factory=dict, compare=False, repr=False)
+    _commits: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
+    _versions: dict[str, Version | None] = field(default_factory=dict, compare=False, repr=False)
 
     def newest_tag(self) -> str | None:
         """The tag Copier updates to by default (its own choice: PEP 440, pre-releases left out)."""
@@ -71,23 +72,22 @@ class Mirror:
 
         Not from a bare hash: one like ``1234567`` or ``5b3e1c0`` reads as a PEP 440 version.
         """
-        key = ("version", commit)
-        if key not in self._answers:
+        if commit not in self._versions:
             try:
-                described: str | None = git(self.path, "describe", "--tags", commit)
+                self._versions[commit] = _copier.describe_version(
+                    git(self.path, "describe", "--tags", commit)
+                )
             except GitError:
-                described = None
-            self._answers[key] = described and _copier.describe_version(described)
-        return self._answers[key]  # type: ignore[return-value]
+                self._versions[commit] = None
+        return self._versions[commit]
 
     def has_ref(self, ref: str) -> bool:
         return self._commit_of(ref) is not None
 
     def _commit_of(self, ref: str) -> str | None:
-        key = ("commit", ref)
-        if key not in self._answers:
-            self._answers[key] = commit_of(self.path, ref)
-        return self._answers[key]  # type: ignore[return-value]
+        if ref not in self._commits:
+            self._commits[ref] = commit_of(self.path, ref)
+        return self._commits[ref]
 
     def changes(self, old: str, new: str) -> list[str]:
         """Subjects of the template commits from ``old`` to ``new``, oldest first."""

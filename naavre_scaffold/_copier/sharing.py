@@ -60,9 +60,7 @@ class SharingWorker(Worker):
     def _render_string(self, string: str, extra_context: dict[str, Any] | None = None) -> str:
         # Copier renders every path part and question text through Jinja, most of them plain
         # text, which Jinja gives back unchanged; the render context alone takes longer to build.
-        env = self.jinja_env
-        if _plain(string, env):
-            env.preprocess(string)  # as a render would: extensions reset their state (the yield tag)
+        if self._plain(string):
             return string
         return super()._render_string(string, extra_context)
 
@@ -71,10 +69,23 @@ class SharingWorker(Worker):
         # Copier renders the answers file's path with the whole render context, hundreds of
         # times per render; it is almost always plain text, which Jinja gives back as it is.
         path = str(self.answers_file or self.template.answers_relpath)
-        if _plain(path, self.jinja_env):
-            self.jinja_env.preprocess(path)
-            return Path(path)
-        return super().answers_relpath
+        return Path(path) if self._plain(path) else super().answers_relpath
+
+    def _plain(self, text: object) -> bool:
+        """Whether Jinja would give ``text`` back as it is: one line with no Jinja syntax in it.
+
+        If so, the extensions' state is reset as a render would reset it (Copier's yield tag).
+        """
+        env = self.jinja_env
+        if not isinstance(text, str) or "\n" in text or "\r" in text:
+            return False
+        if env.line_statement_prefix or env.line_comment_prefix:
+            return False
+        starts = (env.block_start_string, env.variable_start_string, env.comment_start_string)
+        if any(start in text for start in starts):
+            return False
+        env.preprocess(text)
+        return True
 
     def _render_template(self) -> None:
         # Copier merges every source of answers again for each path part and file
@@ -106,16 +117,6 @@ class SharingWorker(Worker):
             )
         except (GitError, OSError):
             return False
-
-
-def _plain(string: object, env: Any) -> bool:
-    """Whether Jinja would give ``string`` back as it is: one line with no Jinja syntax in it."""
-    if not isinstance(string, str) or "\n" in string or "\r" in string:
-        return False
-    if env.line_statement_prefix or env.line_comment_prefix:
-        return False
-    starts = (env.block_start_string, env.variable_start_string, env.comment_start_string)
-    return not any(start in string for start in starts)
 
 
 class _SettledAnswers:

@@ -84,4 +84,4 @@ def test_a_mirror_left_half_made_is_cloned_again(template_versions: Path) -> Non
     mirror = fetch_mirror(src)
 
     assert mirror.path == broken
-    assert mirror.newest_tag() == "v1.1.1"
+    assert mirror.newest_tag == "v1.1.1"

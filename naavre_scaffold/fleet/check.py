@@ -164,7 +164,7 @@ def check_subproject(sub: Subproject, mirror: Mirror, *, vcs_ref: str | None = N
             f"the template {mirror.src_path} has no version {report.version} (the recorded _commit)",
             Problem.TEMPLATE,
         )
-    report.newest = vcs_ref or mirror.newest_tag() or "HEAD"
+    report.newest = vcs_ref or mirror.newest_tag or "HEAD"
     answers_name = sub.answers_path.name
     with tempfile.TemporaryDirectory(prefix="naavre-check-") as tmp:
         recorded = Path(tmp) / "recorded"

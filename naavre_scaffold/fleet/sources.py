@@ -75,7 +75,7 @@ class Sources:
 
     def target(self, src: str) -> str:
         """The version to move ``src``'s subprojects to (``mirror`` has succeeded for it)."""
-        return self.vcs_ref or self.mirrors[src].newest_tag() or "HEAD"
+        return self.vcs_ref or self.mirrors[src].newest_tag or "HEAD"
 
     def _fetch(self, src: str) -> None:
         try:
@@ -88,6 +88,8 @@ class Sources:
             message = f"the template {src} has no ref {self.vcs_ref}"
             self.unusable[src] = Blocked(message, Problem.REPOSITORY)
             return
+        if not self.vcs_ref:
+            mirror.newest_tag  # noqa: B018 -- asked once here, before workers fork: they inherit the answer
         self.mirrors[src] = mirror
 
 

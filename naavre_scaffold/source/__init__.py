@@ -197,7 +197,7 @@ def _remote(spec: str, vcs_ref: str | None) -> TemplateSource:
         mirror = fetch_mirror(spec)
     except GitError as error:
         raise TemplateSourceError(f"cannot fetch the template {spec}: {error}") from None
-    ref = vcs_ref or mirror.newest_tag() or "HEAD"
+    ref = vcs_ref or mirror.newest_tag or "HEAD"
     _require_ref(mirror.path, ref)
     return TemplateSource(spec, ref, fetch_from=mirror.path, version=_describe(mirror.path, ref))
 

@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import shutil
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from packaging.version import Version
@@ -27,11 +28,12 @@ class Mirror:
 
     src_path: str
     path: Path
-    # What git said of each ref and commit, kept for the run: the mirror does not move during it,
-    # and every repository of a fleet asks the same few questions.
+    # What git said of each ref and commit (and the newest tag), kept for the run: the mirror does
+    # not move during it, and every repository of a fleet asks the same few questions.
     _commits: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
     _versions: dict[str, Version | None] = field(default_factory=dict, compare=False, repr=False)
 
+    @cached_property
     def newest_tag(self) -> str | None:
         """The tag Copier updates to by default (its own choice: PEP 440, pre-releases left out)."""
         tag = _copier.latest_tag(str(self.path))

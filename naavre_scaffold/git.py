@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from naavre_scaffold.errors import GitError
@@ -12,17 +13,21 @@ from naavre_scaffold.errors import GitError
 __all__ = [
     "FolderTrees",
     "GitError",
+    "WorkTreeStatus",
     "commit_of",
     "committer",
+    "common_dir",
     "current_branch",
     "git",
     "git_bytes",
     "git_lines",
     "git_with_reason",
+    "head_and_git_paths",
     "init_and_commit",
     "no_index_patch",
     "uncommitted",
     "url_redirects",
+    "work_tree_status",
 ]
 
 # Used only when the user has no git identity configured, so that the first
@@ -77,10 +82,16 @@ class FolderTrees:
     are written where the borrowed repository's objects are found too.
     """
 
-    def __init__(self, objects: Path, scratch: Path) -> None:
-        self.scratch, self.git_dir, self.count = scratch, scratch / "trees.git", 0
+    def __init__(self, objects: Path, scratch: Path, git_dir: Path | None = None) -> None:
+        """Borrow ``objects``; index files go to ``scratch``.
+
+        ``git_dir`` keeps the throw-away repository for later FolderTrees to reuse (one
+        at a time: each points it at its own objects); by default it is in ``scratch``.
+        """
+        self.scratch, self.git_dir, self.count = scratch, git_dir or scratch / "trees.git", 0
         self._indexes: dict[Path, Path] = {}
-        git(scratch, "init", "--quiet", "--bare", str(self.git_dir))
+        if not (self.git_dir / "HEAD").is_file():
+            git(scratch, "init", "--quiet", "--bare", str(self.git_dir))
         (self.git_dir / "objects" / "info" / "alternates").write_text(f"{objects}\n")
 
     def of(self, folder: Path, force: Sequence[str] = ()) -> str:
@@ -136,16 +147,75 @@ def uncommitted(cwd: Path, *, untracked: bool = True) -> list[str]:
         GitError: ``cwd`` is not in a git work tree.
     """
     which = "all" if untracked else "no"
-    listed = git_bytes(cwd, "status", "--porcelain", "-z", f"--untracked-files={which}")
+    return _status(git_bytes(cwd, "status", "--porcelain", "-z", f"--untracked-files={which}")).uncommitted
+
+
+@dataclass(frozen=True)
+class WorkTreeStatus:
+    """What ``git status`` says of a work tree, read once."""
+
+    uncommitted: list[str]  # paths with uncommitted changes, untracked files included, each once
+    ignored: set[str]  # files (not whole folders) that the ignore rules match
+
+
+def work_tree_status(cwd: Path) -> WorkTreeStatus:
+    """The uncommitted and the ignored files at ``cwd``, from one ``git status``.
+
+    Raises:
+        GitError: ``cwd`` is not in a git work tree.
+    """
+    return _status(
+        git_bytes(cwd, "status", "--porcelain", "-z", "--ignored=matching", "--untracked-files=all")
+    )
+
+
+def _status(listed: bytes) -> WorkTreeStatus:
     entries = listed.decode(errors="surrogateescape").split("\0")[:-1]
-    paths, renamed_from = [], False
+    status = WorkTreeStatus([], set())
+    renamed_from = False
     for entry in entries:
         if renamed_from:  # the second field of a rename is where it came from
             renamed_from = False
             continue
-        paths.append(entry[3:])
-        renamed_from = any(status in "RC" for status in entry[:2])  # in the index or the work tree
-    return paths
+        if entry.startswith("!! "):
+            if not entry.endswith("/"):
+                status.ignored.add(entry[3:])
+            continue
+        status.uncommitted.append(entry[3:])
+        renamed_from = any(letter in "RC" for letter in entry[:2])  # in the index or the work tree
+    return status
+
+
+def head_and_git_paths(cwd: Path, *names: str) -> tuple[str | None, list[Path]]:
+    """The commit HEAD names (None on an unborn branch) and where ``.git/<name>`` is for each name.
+
+    One ``git rev-parse``; the paths are absolute (git gives them relative to ``cwd``).
+
+    Raises:
+        GitError: ``cwd`` is not in a git repository.
+    """
+    asked = [arg for name in names for arg in ("--git-path", name)]
+    done = subprocess.run(
+        ["git", "rev-parse", *asked, "--verify", "--quiet", "HEAD^{commit}"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = done.stdout.splitlines()
+    paths = [cwd / line for line in lines[: len(names)]]
+    if len(lines) == len(names) + 1 and done.returncode == 0:
+        return lines[-1], paths
+    if len(lines) == len(names) and done.returncode == 1 and not done.stderr.strip():
+        return None, paths  # a HEAD that names no commit yet: --quiet says so with exit 1 alone
+    message = (done.stderr or done.stdout).strip().splitlines()
+    raise GitError(f"git rev-parse failed in {cwd}: {message[-1] if message else done.returncode}")
+
+
+def common_dir(cwd: Path) -> Path:
+    """The repository's own git folder (a linked worktree's main one), absolute."""
+    found = Path(git(cwd, "rev-parse", "--git-common-dir"))
+    return found if found.is_absolute() else cwd / found
 
 
 def committer(cwd: Path) -> list[str]:

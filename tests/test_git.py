@@ -13,11 +13,14 @@ from naavre_scaffold.git import (
     GitError,
     commit_of,
     committer,
+    common_dir,
     current_branch,
     git,
+    head_and_git_paths,
     init_and_commit,
     uncommitted,
     url_redirects,
+    work_tree_status,
 )
 
 
@@ -51,6 +54,46 @@ def test_uncommitted_lists_paths_once_each(repo: Path) -> None:
     (repo / "new file.txt").write_text("new\n")
     assert sorted(uncommitted(repo)) == ["a.txt", "new file.txt", "renamed b.txt"]
     assert sorted(uncommitted(repo, untracked=False)) == ["a.txt", "renamed b.txt"]
+
+
+def test_work_tree_status_reads_uncommitted_and_ignored_files_at_once(repo: Path) -> None:
+    (repo / ".gitignore").write_text("*.log\nbuild/\n")
+    git(repo, "add", ".gitignore")
+    git(repo, *committer(repo), "commit", "--quiet", "-m", "Ignore rules")
+    (repo / "run.log").write_text("log\n")
+    (repo / "build").mkdir()
+    (repo / "build" / "out.bin").write_bytes(b"\0")
+    assert work_tree_status(repo).uncommitted == []
+    # Files, not whole folders: a folder the rules ignore is left out with what is in it.
+    assert work_tree_status(repo).ignored == {"run.log"}
+    git(repo, "mv", "b.txt", "c.txt")
+    (repo / "a.txt").write_text("changed\n")
+    status = work_tree_status(repo)
+    assert sorted(status.uncommitted) == sorted(uncommitted(repo)) == ["a.txt", "c.txt"]
+    assert status.ignored == {"run.log"}
+
+
+def test_head_and_git_paths_in_one_call(repo: Path, tmp_path: Path) -> None:
+    head, paths = head_and_git_paths(repo, "MERGE_HEAD", "rebase-merge")
+    assert head == git(repo, "rev-parse", "HEAD")
+    assert paths == [repo / ".git" / "MERGE_HEAD", repo / ".git" / "rebase-merge"]
+    assert common_dir(repo) == repo / ".git"
+    unborn = tmp_path / "unborn"
+    git(tmp_path, "init", "--quiet", str(unborn))
+    assert head_and_git_paths(unborn, "MERGE_HEAD") == (None, [unborn / ".git" / "MERGE_HEAD"])
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    with pytest.raises(GitError, match="not a git repository"):
+        head_and_git_paths(outside, "MERGE_HEAD")
+
+
+def test_a_linked_worktree_shares_its_common_dir(repo: Path, tmp_path: Path) -> None:
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "--quiet", "--detach", str(linked))
+    assert common_dir(linked).resolve() == (repo / ".git").resolve()
+    head, (merge_head,) = head_and_git_paths(linked, "MERGE_HEAD")
+    assert head == git(repo, "rev-parse", "HEAD")
+    assert merge_head.resolve() == (repo / ".git" / "worktrees" / "linked" / "MERGE_HEAD").resolve()
 
 
 def test_uncommitted_outside_a_repository_is_a_git_error(tmp_path: Path) -> None:

@@ -144,6 +144,34 @@ def test_an_unfinished_merge_or_rebase_is_refused(template: Path, tmp_path: Path
     assert snapshot_detached(repo) == before
 
 
+def test_a_repository_with_no_commit_yet_is_refused(template: Path, tmp_path: Path) -> None:
+    rendered = make_repo(template, tmp_path / "rendered", "v1.0.0")
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "--quiet", str(repo))
+    for path in rendered.iterdir():
+        if path.name != ".git":
+            (repo / path.name).write_bytes(path.read_bytes())
+    (repo / ".git" / "info" / "exclude").write_text("*\n")  # a clean tree, with nothing committed
+    before = _work_tree(repo)
+
+    outcome = _only(update([repo], Options()))
+
+    assert (outcome.verdict, outcome.message) == (
+        Verdict.REFUSED,
+        "its branch has no commit yet: commit the project first",
+    )
+    assert _work_tree(repo) == before
+    assert git(repo, "ls-files") == ""
+
+
+def _work_tree(repo: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(repo).as_posix(): p.read_bytes()
+        for p in repo.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(repo).parts
+    }
+
+
 def test_a_repository_reached_twice_is_one_row(template: Path, tmp_path: Path) -> None:
     repo = make_repo(template, tmp_path / "fleet" / "repo", "v1.1.0")
 

@@ -55,12 +55,15 @@ class Replica:
     ignored: set[str]  # the repository's ignored files copied in
 
 
-def make(root: Path, head: str, into: Path) -> Replica:
-    """A replica of ``root`` at commit ``head`` in ``into/<root's name>``; see the module's docstring."""
+def make(root: Path, into: Path, *, common: Path, head: str, ignored: set[str]) -> Replica:
+    """A replica of ``root`` at commit ``head`` in ``into/<root's name>``; see the module's docstring.
+
+    ``common`` is the repository's git folder; ``ignored`` its ignored files (the guard has
+    read them), copied in too.
+    """
     clone = into / root.name
     clone.parent.mkdir(parents=True, exist_ok=True)
-    git(into, "clone", "--quiet", "--shared", "--no-checkout", str(root), str(clone))
-    common = _common_dir(root)
+    git(into, "init", "--quiet", "--template=", str(clone))
     objects = clone / ".git" / "objects"
     shutil.rmtree(objects)
     objects.symlink_to((common / "objects").resolve(), target_is_directory=True)
@@ -73,7 +76,7 @@ def make(root: Path, head: str, into: Path) -> Replica:
         if (common / "info" / name).is_file():
             (clone / ".git" / "info").mkdir(exist_ok=True)
             shutil.copyfile(common / "info" / name, clone / ".git" / "info" / name)
-    git(clone, "update-ref", "--no-deref", "HEAD", head)
+    (clone / ".git" / "HEAD").write_text(f"{head}\n")  # detached at the repository's commit
     git(clone, "read-tree", "HEAD")
     tracked = set()
     for entry in git_bytes(clone, "ls-files", "--stage", "-z").decode().split("\0"):
@@ -81,27 +84,13 @@ def make(root: Path, head: str, into: Path) -> Replica:
             (clone / entry.split("\t", 1)[1]).mkdir(parents=True, exist_ok=True)
         elif entry:
             tracked.add(entry.split("\t", 1)[1])
-    ignored = _ignored_files(root)
     copy_paths(root, clone, sorted(tracked | ignored), replace_folders=True)
     git_bytes(clone, "update-index", "-q", "--refresh", check=False)  # exit 1 only lists the stat changes
     return Replica(root, clone, tracked, ignored)
 
 
-def _common_dir(root: Path) -> Path:
-    common = Path(git(root, "rev-parse", "--git-common-dir"))
-    return common if common.is_absolute() else root / common
-
-
 def _quoted(path: Path) -> str:
     return '"' + str(path).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _ignored_files(root: Path) -> set[str]:
-    """The files (not whole folders) that the repository's ignore rules match."""
-    status = git_bytes(
-        root, "status", "--porcelain", "-z", "--ignored=matching", "--untracked-files=all"
-    ).decode()
-    return {entry[3:] for entry in status.split("\0") if entry.startswith("!! ") and not entry.endswith("/")}
 
 
 def copy_paths(source: Path, target: Path, paths: list[str], *, replace_folders: bool = False) -> None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from naavre_scaffold.errors import RepositoryBusy
 from naavre_scaffold.fleet.discovery import Subproject
-from naavre_scaffold.git import GitError, git, uncommitted
+from naavre_scaffold.git import GitError, git, head_and_git_paths, work_tree_status
 
 LOCK_FILE = "naavre-scaffold.lock"
 
@@ -32,15 +33,15 @@ IN_PROGRESS = {
 
 
 @contextmanager
-def repository_lock(root: Path) -> Iterator[None]:
-    """Hold ``.git/naavre-scaffold.lock`` while working on ``root``; refuse if another run holds it.
+def repository_lock(common_dir: Path) -> Iterator[None]:
+    """Hold ``naavre-scaffold.lock`` in the git folder ``common_dir`` while working on its repository;
+    refuse if another run holds it.
 
     ``flock`` locks are released by the kernel when their holder dies, so a killed
     run never leaves a stale lock behind. The file itself stays (it is empty):
     deleting a lock file others may have open would let two runs lock two files.
     """
-    git_dir = root / git(root, "rev-parse", "--git-common-dir")
-    with open(git_dir / LOCK_FILE, "a") as handle:
+    with open(common_dir / LOCK_FILE, "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -53,23 +54,35 @@ def repository_lock(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def refusal_reason(root: Path, subprojects: list[Subproject]) -> str | None:
-    """Why ``root`` must not be updated now (an operation in progress, uncommitted changes), or None."""
-    asked = [arg for name in IN_PROGRESS for arg in ("--git-path", name)]
-    paths = git(root, "rev-parse", *asked).splitlines()
-    for path, operation in zip(paths, IN_PROGRESS.values(), strict=True):
-        if (root / path).exists():
+@dataclass(frozen=True)
+class Inspection:
+    """What the guard read of a repository it lets ``update`` work on: what to clone."""
+
+    head: str
+    ignored: set[str]  # the files its ignore rules match
+
+
+def inspect(root: Path, subprojects: list[Subproject]) -> Inspection | str:
+    """Read ``root`` once, under its lock: what to clone, or why it must not be updated now.
+
+    An operation in progress, uncommitted changes and a branch with no commit refuse it.
+    """
+    head, in_progress = head_and_git_paths(root, *IN_PROGRESS)
+    for path, operation in zip(in_progress, IN_PROGRESS.values(), strict=True):
+        if path.exists():
             return f"{operation} is in progress: finish or abort it first"
-    dirty = uncommitted(root)
-    if not dirty:
-        return None
-    if moved := _uncommitted_template_update(root, subprojects):
-        return (
-            f"holds an uncommitted template update from an earlier run ({moved[0]} -> {moved[1]}): "
-            "commit or discard it"
-        )
-    more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
-    return f"the working tree has uncommitted changes: {dirty[0]}{more}"
+    status = work_tree_status(root)
+    if dirty := status.uncommitted:
+        if moved := _uncommitted_template_update(root, subprojects):
+            return (
+                f"holds an uncommitted template update from an earlier run ({moved[0]} -> {moved[1]}): "
+                "commit or discard it"
+            )
+        more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
+        return f"the working tree has uncommitted changes: {dirty[0]}{more}"
+    if head is None:
+        return "its branch has no commit yet: commit the project first"
+    return Inspection(head, status.ignored)
 
 
 def _uncommitted_template_update(root: Path, subprojects: list[Subproject]) -> tuple[str, str] | None:

@@ -27,10 +27,10 @@ from naavre_scaffold.fleet import clone, github, workers
 from naavre_scaffold.fleet.clone import Replica, changed_by_the_project, has_new_markers, is_binary, same
 from naavre_scaffold.fleet.delivery import BRANCH_PREFIX, deliver
 from naavre_scaffold.fleet.discovery import Subproject, find_subprojects, git_root
-from naavre_scaffold.fleet.guard import refusal_reason, repository_lock
+from naavre_scaffold.fleet.guard import inspect, repository_lock
 from naavre_scaffold.fleet.outcome import NEEDS_NOTHING, Options, Outcome, Verdict
 from naavre_scaffold.fleet.sources import UNREACHABLE, Blocked, Sources, render
-from naavre_scaffold.git import git
+from naavre_scaffold.git import common_dir
 from naavre_scaffold.source.mirror import Mirror, redirect_env
 
 __all__ = [
@@ -72,6 +72,7 @@ def update(
     options: Options,
     *,
     jobs: int | None = None,
+    on_discovered: Callable[[int], None] | None = None,
     on_start: Callable[[str], None] | None = None,
     on_done: Callable[[list[Outcome]], None] | None = None,
 ) -> list[Outcome]:
@@ -80,8 +81,11 @@ def update(
     Every repository (or flavor folder) under the given paths is updated, several
     at once, each template source fetched once. Each repository is updated in a
     private clone: only a clean result reaches it, so a conflict, a refusal or a
-    failure leaves it exactly as it was. Prints a verdict per repository: updated,
+    failure leaves it exactly as it was. Each subproject gets a verdict: updated,
     up-to-date, conflict, refused or failed.
+
+    ``on_discovered`` hears how many repositories will be worked on, before the first
+    starts; ``on_start`` hears each one's label as it starts, ``on_done`` its outcomes.
 
     Returns:
         One Outcome per subproject, in the order of the paths.
@@ -107,6 +111,8 @@ def update(
             "interrupted", partial=outcomes + _rows(skipped, Verdict.SKIPPED, _NOT_STARTED)
         ) from None
     work = [_Job(root, subs, sources, options) for root, subs in sorted(grouped.items())]
+    if on_discovered:
+        on_discovered(len(work))
     if not work:
         return outcomes
     # The workers inherit both: the redirect to the mirrors, and the session's shared checkouts.
@@ -185,25 +191,28 @@ def _finished(job: _Job, result: list[Outcome] | BaseException | None) -> list[O
 def update_repository(job: _Job) -> list[Outcome]:
     """Update the subprojects of one repository in a private clone, then deliver (in a worker process)."""
     try:
-        with repository_lock(job.root):
-            return _update_repository(job)
+        common = common_dir(job.root)
+        with repository_lock(common):
+            return _update_repository(job, common)
     except RepositoryBusy as busy:
         return _rows(job.subprojects, Verdict.REFUSED, str(busy))
     except Exception as error:
         return _rows(job.subprojects, Verdict.FAILED, one_line(str(error) or error.__class__.__name__))
 
 
-def _update_repository(job: _Job) -> list[Outcome]:
+def _update_repository(job: _Job, common: Path) -> list[Outcome]:
     root = job.root
-    if reason := refusal_reason(root, job.subprojects):
-        return _rows(job.subprojects, Verdict.REFUSED, reason)
-    head = git(root, "rev-parse", "--verify", "HEAD")
+    inspection = inspect(root, job.subprojects)
+    if isinstance(inspection, str):
+        return _rows(job.subprojects, Verdict.REFUSED, inspection)
     fast.process_folder()  # in a session, this process's temporary files go to its folder
     with tempfile.TemporaryDirectory(prefix="naavre-update-") as tmp:
         # A Copier cache of its own: two processes sharing one see each other's
         # half-made checkouts. The process's, in a session; else the job's.
         os.environ["COPIER_CACHE_DIR"] = str(fast.copier_cache(Path(tmp) / "copier-cache"))
-        replica = clone.make(root, head, Path(tmp) / "clone")
+        replica = clone.make(
+            root, Path(tmp) / "clone", common=common, head=inspection.head, ignored=inspection.ignored
+        )
         results: list[_Result] = []
         claimed: set[str] = set()
         for number, sub in enumerate(job.subprojects):

@@ -30,6 +30,7 @@ from copier._template import Template
 from copier._tools import escape_git_path, normalize_git_path
 from copier._types import JSONSerializable
 
+from naavre_scaffold._copier.session import current
 from naavre_scaffold.git import FolderTrees, GitError, git_bytes, git_lines
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class LeanUpdate:
             self.old_copy.mkdir()
             self.new_copy.mkdir()
             # As Copier's throw-away repositories: git's defaults, not the project's settings and attributes.
-            self.trees = FolderTrees(self.objects, Path(scratch))
+            self.trees = FolderTrees(self.objects, Path(scratch), git_dir=_process_trees_repository())
             self.render_old_copy()
             project_tree = git_lines(self.top, "write-tree")[0]
             old_tree = self.trees.of(self.old_copy)
@@ -172,22 +173,21 @@ class LeanUpdate:
         top = self.top
         answers_file = self.subdir / self.worker.answers_relpath
         excludes = [f"--exclude={answers_file}", *(f"--exclude={path}" for path in skipped)]
-        for line in git_lines(top, "status", "--ignored", "--porcelain"):
+        listed = git_lines(top, "status", "--ignored", "--porcelain")
+        for line in listed:
             if line.startswith("!! ") and not (self.new_copy / normalize_git_path(line[3:])).exists():
                 excludes.append(f"--exclude={line[3:]}")
-        git_bytes(top, "apply", "--reject", *excludes, input=diff, check=False)
-        conflicted = [name for name in self._rejected() if self._merge(name)]
+        # An empty diff changes nothing (git apply only says it found no patch), so it is not run.
+        if diff:
+            try:
+                git_bytes(top, "apply", "--reject", *excludes, input=diff)
+            except GitError:  # a hunk was rejected (written beside its file as .rej): read the tree again
+                listed = git_lines(top, "status", "--porcelain", "--ignored")
+        # Copier merges every untracked or ignored .rej it finds; an apply that rejected
+        # nothing changed only tracked files, so the listing from before still holds.
+        conflicted = [name for name in _rejected(listed) if self._merge(name)]
         if conflicted:
             self.record_conflicts(conflicted)
-
-    def _rejected(self) -> list[str]:
-        """The files ``git apply --reject`` left a ``.rej`` beside."""
-        names = []
-        for line in git_lines(self.top, "status", "--porcelain", "--ignored"):
-            name = normalize_git_path(line[3:])
-            if line.startswith(("?? ", "!! ")) and name.endswith(".rej"):
-                names.append(name[: -len(".rej")])
-        return names
 
     def _merge(self, name: str) -> bool:
         """3-way merge one rejected file as Copier does; whether conflict markers are left in it."""
@@ -212,6 +212,23 @@ class LeanUpdate:
                     )[0]
                     entries.append(f"{mode} {blob} {stage}\t{path}")
         git_bytes(self.top, "update-index", "--index-info", input="\n".join(entries).encode())
+
+
+def _process_trees_repository() -> Path:
+    """Where this process keeps the throw-away repository of its updates' trees: made once, reused."""
+    session = current()
+    assert session is not None, "the lean update runs only inside a session (fast.run_update)"
+    return session.process_folder() / "trees.git"
+
+
+def _rejected(status: list[str]) -> list[str]:
+    """The files a ``.rej`` lies beside, from ``git status --porcelain --ignored``."""
+    names = []
+    for line in status:
+        name = normalize_git_path(line[3:])
+        if line.startswith(("?? ", "!! ")) and name.endswith(".rej"):
+            names.append(name[: -len(".rej")])
+    return names
 
 
 def _remembered(answers: Any) -> dict[Any, Any]:

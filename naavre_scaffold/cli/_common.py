@@ -207,6 +207,12 @@ class ProgressReporter:
         self._done = 0
         self._running: list[str] = []
 
+    def set_total(self, total: int) -> None:
+        """The number of items, once it is known."""
+        self._total = total
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, total=total or None)
+
     def started(self, item: str) -> None:
         self._running.append(item)
         self._show()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from naavre_scaffold.cli._common import (
     ProgressReporter,
@@ -22,7 +21,6 @@ from naavre_scaffold.cli._common import (
 )
 from naavre_scaffold.cli.report import update_json, update_table, verdict_label
 from naavre_scaffold.errors import EXIT_FAILED, EXIT_OK, EXIT_TOOL, Interrupted, UsageError
-from naavre_scaffold.fleet.discovery import find_subprojects, git_root
 from naavre_scaffold.fleet.update import NEEDS_NOTHING, Options, Outcome, unreachable, update
 
 
@@ -76,12 +74,6 @@ def add(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _repository_count(paths: list[Path]) -> int:
-    """How many repositories ``update`` will work on: the total of the progress bar."""
-    roots = {git_root(sub.folder) for path in paths for sub in find_subprojects(path)}
-    return len(roots - {None})
-
-
 def _repository_label(outcome: Outcome) -> str:
     """The label ``update`` gave the repository of ``outcome`` when it started it."""
     folder = outcome.folder.strip("/")
@@ -120,11 +112,12 @@ def run(args: argparse.Namespace) -> int:
         pull_request=args.pr,
     )
     try:
-        with progress(_repository_count(paths), args.quiet, "updating") as shown:
+        with progress(0, args.quiet, "updating") as shown:
             outcomes = update(
                 paths,
                 options,
                 jobs=args.jobs,
+                on_discovered=shown.set_total,
                 on_start=shown.started,
                 on_done=lambda done: _finished(shown, done, args.dry_run),
             )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +15,9 @@ __all__ = [
     "FolderTrees",
     "GitError",
     "WorkTreeStatus",
+    "commit_files",
     "commit_of",
     "committer",
-    "common_dir",
     "current_branch",
     "git",
     "git_bytes",
@@ -25,6 +26,7 @@ __all__ = [
     "head_and_git_paths",
     "init_and_commit",
     "no_index_patch",
+    "repository_folders",
     "uncommitted",
     "url_redirects",
     "work_tree_status",
@@ -212,10 +214,15 @@ def head_and_git_paths(cwd: Path, *names: str) -> tuple[str | None, list[Path]]:
     raise GitError(f"git rev-parse failed in {cwd}: {message[-1] if message else done.returncode}")
 
 
-def common_dir(cwd: Path) -> Path:
-    """The repository's own git folder (a linked worktree's main one), absolute."""
-    found = Path(git(cwd, "rev-parse", "--git-common-dir"))
-    return found if found.is_absolute() else cwd / found
+def repository_folders(cwd: Path) -> tuple[Path, Path]:
+    """The top folder of the work tree at ``cwd``, and the repository's own git folder (a linked
+    worktree's main one), both absolute, from one ``git rev-parse``.
+
+    Raises:
+        GitError: ``cwd`` is not in a git work tree.
+    """
+    top, common = git(cwd, "rev-parse", "--show-toplevel", "--git-common-dir").splitlines()
+    return Path(top), (cwd / common).resolve()  # git gives it relative to cwd: one name for one folder
 
 
 def committer(cwd: Path) -> list[str]:
@@ -248,6 +255,33 @@ def init_and_commit(repo: Path, message: str, tag: str | None = None) -> str:
     if tag:
         git(repo, "tag", tag)
     return git(repo, "rev-parse", "HEAD")
+
+
+def commit_files(
+    root: Path, branch: str, files: Mapping[str, tuple[Path, int]], title: str, body: str
+) -> str:
+    """Commit HEAD's tree with ``files`` (path in the repository -> the file that holds its
+    content, and its git mode) on a new branch; return the commit.
+
+    The working tree, the index and the checked-out branch are not touched: the tree is
+    built in a temporary index. A symlink's file holds its target. The contents are
+    stored as they are (no attributes applied), as a checkout of the branch will show them.
+
+    Raises:
+        GitError: the branch exists already, or git fails.
+    """
+    paths = list(files)
+    listed = "\n".join(str(files[path][0]) for path in paths).encode() + b"\n"
+    blobs = git_bytes(root, "hash-object", "-w", "--no-filters", "--stdin-paths", input=listed).split()
+    entries = [f"{files[path][1]:o} {blob.decode()}\t{path}" for path, blob in zip(paths, blobs, strict=True)]
+    with tempfile.TemporaryDirectory(prefix="naavre-commit-") as scratch:
+        env = {"GIT_INDEX_FILE": str(Path(scratch, "index"))}
+        git_bytes(root, "read-tree", "HEAD", env=env)
+        git_bytes(root, "update-index", "--index-info", env=env, input="\n".join(entries).encode() + b"\n")
+        tree = git_lines(root, "write-tree", env=env)[0]
+    commit = git(root, *committer(root), "commit-tree", tree, "-p", "HEAD", "-m", title, "-m", body)
+    git(root, "update-ref", f"refs/heads/{branch}", commit, "")  # "": only if the branch does not exist
+    return commit
 
 
 def git_with_reason(cwd: Path, *args: str) -> str:

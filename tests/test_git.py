@@ -13,11 +13,11 @@ from naavre_scaffold.git import (
     GitError,
     commit_of,
     committer,
-    common_dir,
     current_branch,
     git,
     head_and_git_paths,
     init_and_commit,
+    repository_folders,
     uncommitted,
     url_redirects,
     work_tree_status,
@@ -77,7 +77,7 @@ def test_head_and_git_paths_in_one_call(repo: Path, tmp_path: Path) -> None:
     head, paths = head_and_git_paths(repo, "MERGE_HEAD", "rebase-merge")
     assert head == git(repo, "rev-parse", "HEAD")
     assert paths == [repo / ".git" / "MERGE_HEAD", repo / ".git" / "rebase-merge"]
-    assert common_dir(repo) == repo / ".git"
+    assert repository_folders(repo) == (repo, repo / ".git")
     unborn = tmp_path / "unborn"
     git(tmp_path, "init", "--quiet", str(unborn))
     assert head_and_git_paths(unborn, "MERGE_HEAD") == (None, [unborn / ".git" / "MERGE_HEAD"])
@@ -90,7 +90,8 @@ def test_head_and_git_paths_in_one_call(repo: Path, tmp_path: Path) -> None:
 def test_a_linked_worktree_shares_its_common_dir(repo: Path, tmp_path: Path) -> None:
     linked = tmp_path / "linked"
     git(repo, "worktree", "add", "--quiet", "--detach", str(linked))
-    assert common_dir(linked).resolve() == (repo / ".git").resolve()
+    top, common = repository_folders(linked)
+    assert (top, common.resolve()) == (linked, (repo / ".git").resolve())
     head, (merge_head,) = head_and_git_paths(linked, "MERGE_HEAD")
     assert head == git(repo, "rev-parse", "HEAD")
     assert merge_head.resolve() == (repo / ".git" / "worktrees" / "linked" / "MERGE_HEAD").resolve()

@@ -6,20 +6,26 @@ times in a fleet update. ``share_compiled(env)`` makes ``env`` reuse code that
 an environment of the same shape compiled from the same source, for as long as
 ``clear()`` is not called. Only code generation is shared: each environment
 keeps its own filters, globals and template cache at run time.
+
+Its file loader reads each template file once too: a session's template
+checkouts do not change while it lasts (``clear()`` ends it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import CodeType
 from typing import Any, Literal, overload
 
-from jinja2 import Environment, nodes
+from jinja2 import Environment, FileSystemLoader, nodes
 
 _compiled: dict[tuple[Any, ...], CodeType | str] = {}
+_sources: dict[tuple[Any, ...], tuple[str, str, Callable[[], bool]]] = {}
 
 
 def clear() -> None:
     _compiled.clear()
+    _sources.clear()
 
 
 def share_compiled(env: Environment) -> None:
@@ -84,6 +90,22 @@ def share_compiled(env: Environment) -> None:
         return _compiled[key]
 
     env.compile = compile  # type: ignore[method-assign]
+    if isinstance(env.loader, FileSystemLoader):
+        _share_sources(env.loader)
+
+
+def _share_sources(loader: FileSystemLoader) -> None:
+    """Make ``loader`` give each file's source as read the first time (the loader's checks included)."""
+    read = loader.get_source
+    where = (type(loader), tuple(loader.searchpath))
+
+    def get_source(environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        key = (*where, template)
+        if key not in _sources:
+            _sources[key] = read(environment, template)  # a missing or forbidden file raises every time
+        return _sources[key]
+
+    loader.get_source = get_source  # type: ignore[method-assign]
 
 
 def _jinja_compile(

@@ -26,11 +26,11 @@ from naavre_scaffold.errors import (
 from naavre_scaffold.fleet import clone, github, workers
 from naavre_scaffold.fleet.clone import Replica, changed_by_the_project, has_new_markers, is_binary, same
 from naavre_scaffold.fleet.delivery import BRANCH_PREFIX, deliver
-from naavre_scaffold.fleet.discovery import Subproject, find_subprojects, git_root
+from naavre_scaffold.fleet.discovery import Subproject, find_subprojects
 from naavre_scaffold.fleet.guard import inspect, repository_lock
 from naavre_scaffold.fleet.outcome import NEEDS_NOTHING, Options, Outcome, Verdict
 from naavre_scaffold.fleet.sources import UNREACHABLE, Blocked, Sources, render
-from naavre_scaffold.git import common_dir
+from naavre_scaffold.git import GitError, repository_folders
 from naavre_scaffold.source.mirror import Mirror, redirect_env
 
 __all__ = [
@@ -50,6 +50,7 @@ class _Job:
     """One git repository and the subprojects to update in it."""
 
     root: Path
+    common_dir: Path  # its git folder (a linked worktree's main one)
     subprojects: list[Subproject]
     sources: Sources  # every source fetched (or known unusable) before the workers start
     options: Options
@@ -110,7 +111,7 @@ def update(
         raise Interrupted(
             "interrupted", partial=outcomes + _rows(skipped, Verdict.SKIPPED, _NOT_STARTED)
         ) from None
-    work = [_Job(root, subs, sources, options) for root, subs in sorted(grouped.items())]
+    work = [_Job(root, common, subs, sources, options) for (root, common), subs in sorted(grouped.items())]
     if on_discovered:
         on_discovered(len(work))
     if not work:
@@ -150,10 +151,11 @@ def _folder(path: Path) -> Path:
     return path.resolve()
 
 
-def _discover(folders: list[Path]) -> tuple[list[Outcome], dict[Path, list[Subproject]]]:
-    """Refusals found at once, and the subprojects to update by git repository, each once only."""
+def _discover(folders: list[Path]) -> tuple[list[Outcome], dict[tuple[Path, Path], list[Subproject]]]:
+    """Refusals found at once, and the subprojects to update by git repository (its top folder and
+    git folder), each once only."""
     outcomes: list[Outcome] = []
-    grouped: dict[Path, list[Subproject]] = {}
+    grouped: dict[tuple[Path, Path], list[Subproject]] = {}
     seen: set[Path] = set()
     for folder in folders:
         found = [sub for sub in find_subprojects(folder) if sub.answers_path.resolve() not in seen]
@@ -162,15 +164,16 @@ def _discover(folders: list[Path]) -> tuple[list[Outcome], dict[Path, list[Subpr
             outcomes.append(Outcome(_label(folder), Verdict.REFUSED, message=message))
         for sub in found:
             seen.add(sub.answers_path.resolve())
-            root = git_root(sub.folder)
-            if root is None:
+            try:
+                root, common = repository_folders(sub.folder)
+            except (GitError, OSError):
                 outcomes += _rows([sub], Verdict.REFUSED, "not in a git repository")
             else:
-                grouped.setdefault(root.resolve(), []).append(sub)
+                grouped.setdefault((root.resolve(), common), []).append(sub)
     return outcomes, grouped
 
 
-def _fetch_sources(grouped: dict[Path, list[Subproject]], options: Options) -> Sources:
+def _fetch_sources(grouped: dict[tuple[Path, Path], list[Subproject]], options: Options) -> Sources:
     """Each template source fetched once, before the workers start: they only read the mirrors."""
     sources = Sources(options.template_source, options.vcs_ref)
     for src in sorted({s.template_location for subs in grouped.values() for s in subs if not s.error}):
@@ -191,16 +194,15 @@ def _finished(job: _Job, result: list[Outcome] | BaseException | None) -> list[O
 def update_repository(job: _Job) -> list[Outcome]:
     """Update the subprojects of one repository in a private clone, then deliver (in a worker process)."""
     try:
-        common = common_dir(job.root)
-        with repository_lock(common):
-            return _update_repository(job, common)
+        with repository_lock(job.common_dir):
+            return _update_repository(job)
     except RepositoryBusy as busy:
         return _rows(job.subprojects, Verdict.REFUSED, str(busy))
     except Exception as error:
         return _rows(job.subprojects, Verdict.FAILED, one_line(str(error) or error.__class__.__name__))
 
 
-def _update_repository(job: _Job, common: Path) -> list[Outcome]:
+def _update_repository(job: _Job) -> list[Outcome]:
     root = job.root
     inspection = inspect(root, job.subprojects)
     if isinstance(inspection, str):
@@ -211,7 +213,7 @@ def _update_repository(job: _Job, common: Path) -> list[Outcome]:
         # half-made checkouts. The process's, in a session; else the job's.
         os.environ["COPIER_CACHE_DIR"] = str(fast.copier_cache(Path(tmp) / "copier-cache"))
         replica = clone.make(
-            root, Path(tmp) / "clone", common=common, head=inspection.head, ignored=inspection.ignored
+            root, Path(tmp) / "clone", common=job.common_dir, head=inspection.head, ignored=inspection.ignored
         )
         results: list[_Result] = []
         claimed: set[str] = set()
@@ -303,6 +305,7 @@ def _update_subproject(
                 skip_answered=True,
                 quiet=True,
                 skip_if_exists=list(sub.project_owned),
+                exclude=list(sub.exclude),
             )
         found = clone.changes(replica, relative, claimed)
         tracked_deleted = [path for path in found.deleted if path in replica.tracked]

@@ -72,8 +72,9 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
 BROKEN_PROJECT_CONFIGS = [
     ("project_owned: settings.ini\n", "project_owned must be a list of path patterns (strings)"),
     ("project_owned:\n  - 1\n", "project_owned must be a list of path patterns (strings)"),
-    ("- settings.ini\n", "must be a mapping, with project_owned: a list of path patterns"),
+    ("- settings.ini\n", "must be a mapping, with project_owned and exclude: lists of path patterns"),
     ("project_owned: [unclosed\n", "cannot be read as YAML (ParserError)"),
+    ("exclude: app/auth.py\n", "exclude must be a list of path patterns (strings)"),
 ]
 
 

@@ -233,6 +233,20 @@ def test_project_owned_files_are_not_drift(template: Path, tmp_path: Path) -> No
     assert (report.drift, report.ok) == ([], True)
 
 
+def test_excluded_files_are_neither_rendered_nor_missing(template: Path, tmp_path: Path) -> None:
+    repo = make_repo(template, tmp_path / "excluded", NEWEST, {"settings.ini": None})  # type: ignore[dict-item]
+
+    [report] = check(repo)
+
+    assert report.drift == [("settings.ini", FileChange.MISSING)]
+
+    (repo / ".naavre-scaffold.yml").write_text("exclude:\n  - settings.ini\n")
+    commit_all(repo, "settings.ini is not ours to have")
+    [report] = check(repo)
+
+    assert (report.drift, report.ok) == ([], True)
+
+
 def test_project_owned_files_are_left_out_of_the_changes(template: Path, tmp_path: Path) -> None:
     config = {".naavre-scaffold.yml": "project_owned:\n  - settings.ini\n  - '*.png'\n"}
     repo = make_repo(template, tmp_path / "owned", "v1.0.0", config)

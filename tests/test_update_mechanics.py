@@ -198,6 +198,26 @@ def test_project_owned_files_and_patterns_are_left_as_the_project_has_them(tmp_p
     assert (outcomes["plain"].verdict, outcomes["plain"].files) == (Verdict.CONFLICT, ["settings.ini"])
 
 
+def test_excluded_paths_are_never_written(tmp_path: Path) -> None:
+    """``exclude`` in ``.naavre-scaffold.yml`` (what adopt writes): Copier's exclude, per repository."""
+    versions: dict[str, dict[str, str | bytes | None]] = {
+        "v1.0.0": {"README.md": "# tiny\n", "app.txt": APP},
+        "v1.1.0": {"README.md": "# tiny\n", "app.txt": APP_NEW, "lib/helper.txt": "new\n"},
+    }
+    template = build_template(tmp_path / "template", versions)
+    config = {".naavre-scaffold.yml": "exclude:\n  - app.txt\n  - lib/*\n"}
+    repo = make_repo(template, tmp_path / "repo", "v1.0.0", {"app.txt": None, **config})  # type: ignore[dict-item]
+    plain = make_repo(template, tmp_path / "plain", "v1.0.0", {"app.txt": None})  # type: ignore[dict-item]
+
+    outcomes = {Path(o.path).name: o for o in update([repo, plain], Options(), jobs=1)}
+
+    assert (outcomes["repo"].verdict, outcomes["repo"].files) == (Verdict.UPDATED, [".copier-answers.yml"])
+    assert not (repo / "app.txt").exists() and not (repo / "lib").exists()
+    # Without it, Copier's rules: the deleted file stays deleted, the new one arrives.
+    assert outcomes["plain"].verdict == Verdict.UPDATED
+    assert not (plain / "app.txt").exists() and (plain / "lib" / "helper.txt").read_text() == "new\n"
+
+
 def test_a_dirty_repository_is_refused_and_untouched(template: Path, tmp_path: Path) -> None:
     repo = make_repo(template, tmp_path / "dirty", "v1.0.0")
     (repo / "app.txt").write_text(APP + "work in progress\n")

@@ -28,14 +28,18 @@ SKIPPED_FOLDERS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox
 class Subproject:
     """One answers file of this template, or the reason it cannot be used.
 
-    ``project_owned`` holds the extra patterns the subproject owns, from the
-    ``.naavre-scaffold.yml`` beside its answers, read once when it is found.
+    ``project_owned`` holds the extra patterns the subproject owns (left alone once they
+    exist, as Copier's ``_skip_if_exists``), ``exclude`` the paths the template never
+    writes there (Copier's ``exclude``: ``adopt`` sets it for template files that a
+    project's own code stands in for); both from the ``.naavre-scaffold.yml`` beside its
+    answers, read once when it is found.
     """
 
     answers_path: Path
     answers: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     project_owned: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
     @property
     def folder(self) -> Path:
@@ -47,25 +51,31 @@ class Subproject:
         return location(self.answers["_src_path"], self.folder)
 
 
-def _project_owned(folder: Path) -> tuple[str, ...]:
-    """The patterns of ``folder``'s ``.naavre-scaffold.yml``; none without one.
+def _project_config(folder: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ``project_owned`` and ``exclude`` patterns of ``folder``'s ``.naavre-scaffold.yml``;
+    none without one.
 
     Raises:
         RepositoryError: the file cannot be read, or breaks its rule (naming both).
     """
     config = folder / PROJECT_CONFIG
     if not config.is_file():
-        return ()
+        return (), ()
     try:
         data = yaml.safe_load(config.read_text()) or {}
     except (OSError, ValueError, yaml.YAMLError) as error:  # ValueError: not UTF-8
         raise RepositoryError(f"{config}: cannot be read as YAML ({error.__class__.__name__})") from None
     if not isinstance(data, dict):
-        raise RepositoryError(f"{config}: must be a mapping, with project_owned: a list of path patterns")
-    owned = data.get("project_owned", [])
-    if not isinstance(owned, list) or not all(isinstance(p, str) for p in owned):
-        raise RepositoryError(f"{config}: project_owned must be a list of path patterns (strings)")
-    return tuple(owned)
+        raise RepositoryError(
+            f"{config}: must be a mapping, with project_owned and exclude: lists of path patterns"
+        )
+    patterns = []
+    for key in ("project_owned", "exclude"):
+        listed = data.get(key, [])
+        if not isinstance(listed, list) or not all(isinstance(p, str) for p in listed):
+            raise RepositoryError(f"{config}: {key} must be a list of path patterns (strings)")
+        patterns.append(tuple(listed))
+    return patterns[0], patterns[1]
 
 
 def _read(path: Path) -> Subproject | None:
@@ -84,10 +94,10 @@ def _read(path: Path) -> Subproject | None:
             path, answers, f"{path}: has no {' and no '.join(missing)}, so it cannot be updated"
         )
     try:  # read here, so every command reports a broken .naavre-scaffold.yml as the repository's
-        owned = _project_owned(path.parent)
+        owned, excluded = _project_config(path.parent)
     except RepositoryError as error:
         return Subproject(path, answers, str(error))
-    return Subproject(path, answers, project_owned=owned)
+    return Subproject(path, answers, project_owned=owned, exclude=excluded)
 
 
 def find_subprojects(root: Path) -> list[Subproject]:

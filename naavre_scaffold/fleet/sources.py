@@ -96,7 +96,8 @@ class Sources:
 def render(
     mirror: Mirror, sub: Subproject, ref: str, into: Path, *, skip_if_exists: Sequence[str] = ()
 ) -> Callable[[Path], bool]:
-    """Render ``sub``'s template at ``ref`` from ``mirror`` into ``into``, with its recorded answers.
+    """Render ``sub``'s template at ``ref`` from ``mirror`` into ``into``, with its recorded answers
+    and without the paths it excludes.
 
     Returns the render's matcher of the paths Copier skips when they exist (the
     template's ``_skip_if_exists`` and ``skip_if_exists``).
@@ -110,5 +111,6 @@ def render(
         defaults=True,
         quiet=True,
         skip_if_exists=list(skip_if_exists),
+        exclude=list(sub.exclude),
     )
     return worker.match_skip

@@ -16,7 +16,7 @@ import os
 import re
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,14 @@ def copy(
     A checkout's uncommitted changes are rendered on purpose (the version line says so), so
     Copier's warning about them is silenced; a rejected answer is a ``UsageError``.
     """
+    return copy_with_skips(src, dest, answers, vcs_ref=vcs_ref, defaults=defaults)[0]
+
+
+def copy_with_skips(
+    src: str, dest: Path, answers: Mapping[str, Any], *, vcs_ref: str | None, defaults: bool
+) -> tuple[dict[str, Any], Callable[[Path], bool]]:
+    """``copy``, and the render's matcher of the paths the template leaves to the project
+    once they exist (its ``_skip_if_exists``), as Copier matches them."""
     from naavre_scaffold._copier import fast  # it imports this package's siblings
 
     try:
@@ -64,7 +72,7 @@ def copy(
             )
     except ValueError as error:
         raise usage_error_from(error) or ScaffoldError(f"Copier: {error}") from None
-    return public_answers(worker.answers.combined)
+    return public_answers(worker.answers.combined), worker.match_skip
 
 
 def load_questions(root: Path) -> dict[str, dict[str, Any]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from naavre_scaffold.cli._common import (
@@ -21,7 +20,7 @@ from naavre_scaffold.cli._common import (
 )
 from naavre_scaffold.cli.report import update_json, update_table, verdict_label
 from naavre_scaffold.errors import EXIT_FAILED, EXIT_OK, EXIT_TOOL, Interrupted, UsageError
-from naavre_scaffold.fleet.update import NEEDS_NOTHING, Options, Outcome, unreachable, update
+from naavre_scaffold.fleet.update import NEEDS_NOTHING, Options, Outcome, default_jobs, unreachable, update
 
 
 def add(commands: argparse._SubParsersAction) -> None:
@@ -41,9 +40,9 @@ def add(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--jobs",
         type=int,
-        default=os.cpu_count() or 1,
+        default=default_jobs(),
         metavar="N",
-        help="repositories updated at once (default: the number of cores, %(default)s here)",
+        help="repositories updated at once (default: one more than the cores, %(default)s here)",
     )
     parser.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
     parser.add_argument(

@@ -2,7 +2,7 @@
 
 The Python API, one function per command::
 
-    from naavre_scaffold import check, create, register, update, verify
+    from naavre_scaffold import adopt, check, create, register, status, update, verify
 
 They are imported on first use, so that ``naavre-scaffold --version`` and each
 command load only what they need (Copier alone takes half a second).
@@ -20,8 +20,10 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
+    from naavre_scaffold.fleet.adopt import adopt
     from naavre_scaffold.fleet.check import check
     from naavre_scaffold.fleet.outcome import Options
+    from naavre_scaffold.fleet.status import status
     from naavre_scaffold.fleet.update import update
     from naavre_scaffold.new.create import create
     from naavre_scaffold.registration import register
@@ -29,14 +31,16 @@ if TYPE_CHECKING:
 
 # Each name of the API, and the module that defines it.
 _API = {
+    "adopt": "naavre_scaffold.fleet.adopt",
     "check": "naavre_scaffold.fleet.check",
     "create": "naavre_scaffold.new.create",
     "Options": "naavre_scaffold.fleet.outcome",
     "register": "naavre_scaffold.registration",
+    "status": "naavre_scaffold.fleet.status",
     "update": "naavre_scaffold.fleet.update",
     "verify": "naavre_scaffold.verification.run",
 }
-__all__ = ["Options", "__version__", "check", "create", "register", "update", "verify"]
+__all__ = ["Options", "__version__", "adopt", "check", "create", "register", "status", "update", "verify"]
 
 
 def __getattr__(name: str) -> Any:

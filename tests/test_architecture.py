@@ -66,6 +66,8 @@ def test_the_root_holds_only_what_every_part_shares() -> None:
         ("check", "naavre_scaffold.fleet.check"),
         ("verify", "naavre_scaffold.verification.run"),
         ("register", "naavre_scaffold.registration"),
+        ("status", "naavre_scaffold.fleet.status"),
+        ("adopt", "naavre_scaffold.fleet.adopt"),
         ("Options", "naavre_scaffold.fleet.outcome"),
     ],
 )
@@ -83,6 +85,8 @@ def test_the_root_exports_the_api(name: str, module: str) -> None:
         ("check", ["path"]),
         ("verify", ["repo"]),
         ("register", ["path"]),
+        ("status", ["paths"]),
+        ("adopt", ["path"]),
     ],
 )
 def test_the_apis_options_are_keyword_only(name: str, positional: list[str]) -> None:

@@ -24,7 +24,7 @@ from naavre_scaffold.errors import EXIT_INTERRUPTED, EXIT_TOOL, EXIT_USAGE, Scaf
 
 # The subcommand modules import Copier (most of a start's time): loaded when a command runs, not
 # for --version.
-COMMAND_NAMES = ("new", "update", "check", "verify", "register")
+COMMAND_NAMES = ("new", "update", "check", "status", "adopt", "verify", "register")
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a process that SIGPIPE ended
 
 

@@ -17,6 +17,8 @@ from naavre_scaffold.source import TemplateSource, bundled_snapshot
 from tests.helpers import SERVICE, commit_all, copy_template, render_with_copie, replace_in
 
 ROOT = Path(__file__).resolve().parent.parent
+# The GitHub stand-in's fixture (github_api), for the workflow and fleet tests.
+pytest_plugins = ["tests.github_standin"]
 
 # The render matrix: every combination is rendered once per session and verified.
 SERVICE_RENDERS = {

@@ -29,7 +29,10 @@ def _complete(line: str, tmp_path: Path) -> list[str]:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("naavre-scaffold ", ["--help", "--version", "-h", "check", "new", "register", "update", "verify"]),
+        (
+            "naavre-scaffold ",
+            ["--help", "--version", "-h", "adopt", "check", "new", "register", "status", "update", "verify"],
+        ),
         ("naavre-scaffold new s", ["service"]),
         ("naavre-scaffold update --d", ["--diff", "--dry-run"]),
         ("naavre-scaffold new service x --def", ["--defaults"]),

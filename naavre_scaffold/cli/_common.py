@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -82,6 +83,53 @@ def add_command(
     )
     parser.set_defaults(parser=parser)  # so that main() reports stray arguments with this usage
     return parser
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def add_answers(parser: argparse.ArgumentParser, example: str) -> argparse.Action:
+    """``-d KEY=VALUE`` and ``--data-file FILE``, as ``new`` and ``adopt`` take answers; returns ``-d``."""
+    data = parser.add_argument(
+        "-d",
+        "--data",
+        action="append",
+        type=_key_value,
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"answer a question, {example} (repeatable); a yes/no question takes true/false, yes/no, "
+        "y/n, on/off or 1/0",
+    )
+    parser.add_argument(
+        "--data-file",
+        metavar="FILE",
+        help="answers from a YAML file of KEY: VALUE lines (-d wins over it)",
+    )
+    return data
+
+
+def answers_given(args: argparse.Namespace) -> dict[str, Any]:
+    """The answers of ``--data-file``, then ``-d`` over them."""
+    return _data_file(args.data_file) | dict(args.data)
+
+
+def _data_file(path: str | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    file = Path(path).expanduser()
+    try:
+        data = yaml.safe_load(file.read_text())
+    except OSError as error:
+        raise UsageError("--data-file", f"cannot read {path}: {error.strerror}") from None
+    except yaml.YAMLError:
+        raise UsageError("--data-file", f"{path} is not valid YAML") from None
+    if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
+        raise UsageError("--data-file", f"{path} must be a mapping of question names to answers")
+    return data
 
 
 def add_quiet(parser: argparse.ArgumentParser) -> None:

@@ -7,15 +7,16 @@ import sys
 from typing import Any
 
 from naavre_scaffold.cli._common import (
+    add_answers,
     add_command,
     add_json,
     add_quiet,
     add_vcs_ref,
+    answers_given,
     check_json_target,
     existing_folder,
     write_json,
 )
-from naavre_scaffold.cli.new import _data_file, _key_value
 from naavre_scaffold.errors import EXIT_OK
 from naavre_scaffold.fleet.adopt import AdoptReport, FileFate, adopt
 from naavre_scaffold.source import resolve
@@ -29,16 +30,7 @@ def add(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--template", choices=KINDS, help="the template to adopt (default: read from the repository's shape)"
     )
-    parser.add_argument(
-        "-d",
-        "--data",
-        action="append",
-        type=_key_value,
-        default=[],
-        metavar="KEY=VALUE",
-        help="answer a question, over what the repository says (repeatable)",
-    )
-    parser.add_argument("--data-file", metavar="FILE", help="answers from a YAML file (-d wins over it)")
+    add_answers(parser, "over what the repository says, e.g. -d port=8080")
     parser.add_argument(
         "--defaults",
         action="store_true",
@@ -65,13 +57,11 @@ def add(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_json_target(args.json)
-    given = dict(args.data)
-    from_file = _data_file(args.data_file)
     source = resolve(args.template_source, args.vcs_ref)
     report = adopt(
         args.path,
         template=args.template,
-        data=from_file | given,
+        data=answers_given(args),
         data_source="--data or --data-file",
         source=source,
         defaults=args.defaults or not sys.stdin.isatty(),

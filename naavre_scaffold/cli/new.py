@@ -11,24 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 
 from naavre_scaffold._copier.prompts import NO_TERMINAL_NOTICE
-from naavre_scaffold.cli._common import add_command, add_quiet, add_vcs_ref
-from naavre_scaffold.errors import EXIT_OK, UsageError
+from naavre_scaffold.cli._common import add_answers, add_command, add_quiet, add_vcs_ref, answers_given
+from naavre_scaffold.errors import EXIT_OK
 from naavre_scaffold.new.answers import template_asks
 from naavre_scaffold.new.create import NewRepo, create
 from naavre_scaffold.source import TemplateSource, bundled_root, read_questions, resolve
 from naavre_scaffold.templates import TEMPLATES
 
 NAME_PLACEHOLDER = "<name>"
-
-
-def _key_value(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key, value
 
 
 def _shown_default(default: Any, context: dict[str, Any]) -> str:
@@ -99,22 +91,8 @@ def add(commands: argparse._SubParsersAction) -> None:
         "name", help="short name, e.g. data-quality (lowercase letters, digits, single hyphens)"
     )
     parser.add_argument("--dest", metavar="PATH", help=f"where to create it (default: {destinations})")
-    data = parser.add_argument(
-        "-d",
-        "--data",
-        action="append",
-        type=_key_value,
-        default=[],
-        metavar="KEY=VALUE",
-        help="answer a question, e.g. -d port=8080 -d github_org=MyOrg (repeatable); a yes/no question "
-        "takes true/false, yes/no, y/n, on/off or 1/0",
-    )
+    data = add_answers(parser, "e.g. -d port=8080 -d github_org=MyOrg")
     data.completer = _question_keys  # type: ignore[attr-defined]  # argcomplete reads it
-    parser.add_argument(
-        "--data-file",
-        metavar="FILE",
-        help="answers from a YAML file of KEY: VALUE lines (-d wins over it)",
-    )
     parser.add_argument(
         "--defaults", action="store_true", help="never ask: use defaults for unanswered questions"
     )
@@ -150,23 +128,8 @@ def _question_keys(prefix: str, parsed_args: argparse.Namespace, **_: Any) -> li
     return [f"{key}=" for key in keys if key.startswith(prefix)]
 
 
-def _data_file(path: str | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    file = Path(path).expanduser()
-    try:
-        data = yaml.safe_load(file.read_text())
-    except OSError as error:
-        raise UsageError("--data-file", f"cannot read {path}: {error.strerror}") from None
-    except yaml.YAMLError:
-        raise UsageError("--data-file", f"{path} is not valid YAML") from None
-    if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
-        raise UsageError("--data-file", f"{path} must be a mapping of question names to answers")
-    return data
-
-
 def run(args: argparse.Namespace) -> int:
-    data = _data_file(args.data_file) | dict(args.data)
+    data = answers_given(args)
     source = resolve(args.template_source, args.vcs_ref)
     interactive = not args.defaults and sys.stdin.isatty()
     notice = not interactive and not args.defaults and not args.quiet

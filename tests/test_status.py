@@ -443,7 +443,7 @@ def test_a_next_page_on_another_host_is_not_followed(api: str, capsys) -> None:
     ("args", "env", "message"),
     [
         (["--org", ORG, "."], {}, "--org: give either --org ORG or PATHs of checkouts, not both"),
-        ([], {}, "PATH: give PATHs of checkouts, or --org ORG for a GitHub organisation"),
+        ([], {}, "path: give PATHs of checkouts, or --org ORG for a GitHub organisation"),
         (["--org=-bad"], {}, "--org: '-bad' is not a GitHub organisation name"),
         (["--org", "a_b"], {}, "--org: 'a_b' is not a GitHub organisation name"),
         (["--org", ORG], {"GITHUB_TOKEN": None}, "--org: needs a GitHub token: set GITHUB_TOKEN or GH_TOKEN"),

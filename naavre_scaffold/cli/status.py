@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     if args.org is not None and args.paths:
         raise UsageError("--org", "give either --org ORG or PATHs of checkouts, not both")
     if args.org is None and not args.paths:
-        raise UsageError("PATH", "give PATHs of checkouts, or --org ORG for a GitHub organisation")
+        raise UsageError("path", "give PATHs of checkouts, or --org ORG for a GitHub organisation")
     paths = [existing_folder(p) for p in args.paths]
     if args.org is not None:
         client_for(args.org)  # the organisation's name, the token and the wait cap

@@ -146,7 +146,7 @@ def adopt(
         version = str(stored.get("_commit", "HEAD"))
         branch = f"{BRANCH_PREFIX}{version}"
         if commit_of(root, f"refs/heads/{branch}"):
-            raise UsageError("PATH", f"{root} already has a branch {branch}: merge or delete it, then rerun")
+            raise UsageError("path", f"{root} already has a branch {branch}: merge or delete it, then rerun")
         report = AdoptReport(root, kind, version, branch, inferred)
         writes, config = _compare(root, rendered, kind, skipped, report, Path(scratch))
         if not dry_run:
@@ -161,21 +161,21 @@ def adopt(
 
 def _repository(path: Path) -> Path:
     if not path.is_dir():
-        raise UsageError("PATH", f"{path}: no such folder")
+        raise UsageError("path", f"{path}: no such folder")
     root = path.resolve()
     try:
         top = Path(git(root, "rev-parse", "--show-toplevel")).resolve()
     except GitError:
-        raise UsageError("PATH", f"{path} is not in a git repository: adopt works on a clone") from None
+        raise UsageError("path", f"{path} is not in a git repository: adopt works on a clone") from None
     if top != root:
-        raise UsageError("PATH", f"{path} is not the top folder of its git repository ({top})")
+        raise UsageError("path", f"{path} is not the top folder of its git repository ({top})")
     for sub in find_subprojects(root):
         if sub.folder == root:
             raise UsageError(
-                "PATH", f"{path} is already made from the {sub.answers.get('template')} template: use update"
+                "path", f"{path} is already made from the {sub.answers.get('template')} template: use update"
             )
     if isinstance(reason := inspect(root, []), str):
-        raise UsageError("PATH", f"{path}: {reason}")
+        raise UsageError("path", f"{path}: {reason}")
     return root
 
 

@@ -134,17 +134,17 @@ def test_an_extension_shaped_like_the_catalogue_is_adopted_then_checked_and_upda
     assert sorted(outcome["files"]) == [".copier-answers.yml", ".yarnrc.yml"]
 
 
-def test_a_flavors_repository_gets_its_registry_and_image_prefix_from_its_workflows(
+def test_a_flavors_repository_is_adopted_with_its_flavors(
     template_versions: Path, tmp_path: Path, capsys
 ) -> None:
     repo = flavors(tmp_path)
 
-    code, out, err = _adopt(capsys, repo, template_versions, "--dry-run", "--json", "-")
+    code, out, err = _adopt(capsys, repo, template_versions, "--json", "-")
 
     assert code == 0, err
     report = json.loads(out)
     answers = {key: (a["value"], a["source"]) for key, a in report["answers"].items()}
-    assert report["template"] == "flavors-repo" and report["commit"] is None
+    assert report["template"] == "flavors-repo" and report["commit"] is not None
     assert answers["name"] == ("flavors", "the folder name flavors")
     assert answers["registry"] == (
         "ghcr.io/naavre/flavors",
@@ -154,7 +154,31 @@ def test_a_flavors_repository_gets_its_registry_and_image_prefix_from_its_workfl
         "naavre-fl-",
         ".github/workflows/make-flavor.yaml (image_name: naavre-fl-<flavor>-…)",
     )
-    assert "flavors/vanilla/flavor_config.yaml" in report["untouched"]
+    flavor = {key: (a["value"], a["source"]) for key, a in report["flavors"]["vanilla"].items()}
+    assert flavor["languages"] == ("python", "flavors/vanilla/environment.yaml (no r-base)")
+    assert flavor["build_jupyter"] == (True, "flavors/vanilla/flavor_config.yaml (build_jupyter)")
+    assert flavor["github_org"] == ("NaaVRE", "git remote origin")  # from the repository, as new gives it
+    fates = {f["path"]: f["fate"] for f in report["files"]}
+    assert fates["flavors/vanilla/environment.yaml"] == "kept"  # the flavor's packages are its own
+    assert fates["flavors/vanilla/tests/tests.sh"] == "added"
+    branch = report["branch"]
+    flavor_answers = yaml.safe_load(_at(repo, branch, "flavors/vanilla/.copier-answers.yml"))
+    assert (flavor_answers["template"], flavor_answers["name"]) == ("flavor", "vanilla")
+
+    git(repo, "merge", "--quiet", "--ff-only", branch)
+    assert main(["check", str(repo), "--vcs-ref", "v1.0.0"]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    assert main(["update", str(repo), "--json", str(tmp_path / "update.json")]) == 0
+    outcomes = {o["folder"]: o for o in json.loads((tmp_path / "update.json").read_text())["repos"]}
+    # Only what v1.1.0 changed: a line of the repository's .gitignore, a comment of the flavor's tests.
+    assert sorted(outcomes[""]["files"] if "" in outcomes else outcomes["."]["files"]) == [
+        ".copier-answers.yml",
+        ".gitignore",
+    ]
+    assert sorted(outcomes["flavors/vanilla"]["files"]) == [
+        "flavors/vanilla/.copier-answers.yml",
+        "flavors/vanilla/tests/tests.sh",
+    ]
 
 
 def test_a_dry_run_reports_and_writes_nothing(template_versions: Path, tmp_path: Path, capsys) -> None:

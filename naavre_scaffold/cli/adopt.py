@@ -19,6 +19,7 @@ from naavre_scaffold.cli._common import (
 )
 from naavre_scaffold.errors import EXIT_OK
 from naavre_scaffold.fleet.adopt import AdoptReport, FileFate, adopt
+from naavre_scaffold.fleet.adopt.infer import Inferred
 from naavre_scaffold.source import resolve
 
 KINDS = ("service", "jupyterlab", "flavors-repo")
@@ -84,6 +85,9 @@ def _lines(report: AdoptReport, quiet: bool, diff: bool) -> list[str]:
         return [summary]
     lines = ["Answers:"]
     lines += [f"  {key} = {found.value!r}  ({found.source})" for key, found in sorted(report.answers.items())]
+    for flavor, answers in report.flavors.items():
+        lines.append(f"Answers of the flavor {flavor}:")
+        lines += [f"  {key} = {found.value!r}  ({found.source})" for key, found in sorted(answers.items())]
     if report.replaced_answers:
         lines.append(f"Answers file: replaces the one of {report.replaced_answers}")
     for fate in (FileFate.ADDED, FileFate.REPLACED, FileFate.KEPT, FileFate.NOT_ADDED):
@@ -103,6 +107,10 @@ def _lines(report: AdoptReport, quiet: bool, diff: bool) -> list[str]:
     return lines
 
 
+def _answers(answers: dict[str, Inferred]) -> dict[str, dict[str, Any]]:
+    return {key: {"value": found.value, "source": found.source} for key, found in sorted(answers.items())}
+
+
 def _meaning(fate: FileFate) -> str:
     return {
         FileFate.ADDED: "the template adds them",
@@ -120,7 +128,8 @@ def _json(report: AdoptReport) -> dict[str, Any]:
         "branch": report.branch,
         "commit": report.commit,
         "dry_run": report.commit is None,
-        "answers": {key: {"value": f.value, "source": f.source} for key, f in sorted(report.answers.items())},
+        "answers": _answers(report.answers),
+        "flavors": {flavor: _answers(answers) for flavor, answers in report.flavors.items()},
         "replaced_answers": report.replaced_answers,
         "files": [{"path": f.path, "fate": f.fate.value, "diff": f.diff or None} for f in report.files],
         "untouched": report.untouched,

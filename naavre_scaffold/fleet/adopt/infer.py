@@ -208,6 +208,29 @@ def _flavors_repo(root: Path) -> Answers:
     return answers
 
 
+def infer_flavor(folder: Path) -> Answers:
+    """A flavor's answers from its flavor_config.yaml and environment.yaml (NaaVRE/flavors' keys)."""
+    answers: Answers = {"name": Inferred(folder.name, f"the folder name flavors/{folder.name}")}
+    config = _yaml(folder / "flavor_config.yaml")
+    where = f"flavors/{folder.name}/flavor_config.yaml"
+    for key in ("build_jupyter", "build_cell_base", "free_disk_space"):
+        if isinstance(config.get(key), bool):
+            answers[key] = Inferred(config[key], f"{where} ({key})")
+    aliases = config.get("aliases")
+    if isinstance(aliases, list) and all(isinstance(alias, str) for alias in aliases):
+        answers["aliases"] = Inferred(aliases, f"{where} (aliases)")
+    environment = folder / "environment.yaml"
+    if environment.is_file():
+        dependencies = _yaml(environment).get("dependencies") or []
+        names = {
+            re.split(r"[=<>! ]", str(spec), maxsplit=1)[0] for spec in dependencies if isinstance(spec, str)
+        }
+        has_r = bool(names & {"r-base", "r-irkernel"})
+        source = f"flavors/{folder.name}/environment.yaml ({'r-base' if has_r else 'no r-base'})"
+        answers["languages"] = Inferred("both" if has_r else "python", source)
+    return answers
+
+
 _INFERENCES: dict[str, Callable[[Path], Answers]] = {
     "service": _service,
     "jupyterlab": _jupyterlab,

@@ -7,6 +7,7 @@ finds it current with no drift, and ``update`` brings only what v1.1.0 changed.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -225,13 +226,29 @@ def test_bad_input_is_one_line_and_writes_nothing(
     assert (git(repo, "for-each-ref"), _state(repo)) == (refs, before)
 
 
+def test_a_copy_without_git_can_be_reported_on(template_versions: Path, tmp_path: Path, capsys) -> None:
+    """A dry run reads only files: it works on a copy of a repository without its .git folder."""
+    repo = containerizer_service(tmp_path / "clone")
+    copy = tmp_path / "copy" / repo.name
+    shutil.copytree(repo, copy, ignore=shutil.ignore_patterns(".git"))
+
+    code, out, err = _adopt(capsys, copy, template_versions, "--dry-run", "--json", "-")
+
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["answers"]["name"]["value"] == "containerizer" and report["commit"] is None
+    assert "github_org" not in {k for k, a in report["answers"].items() if a["source"] == "git remote origin"}
+    assert ".github/workflows/make.yml" in report["untouched"]
+    assert not (copy / ".git").exists()
+
+
 def test_a_folder_that_is_no_repository_or_already_adopted_is_refused(
     make_service, template_versions: Path, tmp_path: Path, capsys
 ) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
     code, _, err = _adopt(capsys, plain, template_versions)
-    assert code == 2 and "is not in a git repository" in err
+    assert code == 2 and "is not in a git repository: adopt makes a branch (--dry-run reports only)" in err
 
     made = make_service("made")
     code, _, err = _adopt(capsys, made, template_versions)

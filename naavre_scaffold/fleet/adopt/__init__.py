@@ -35,7 +35,7 @@ from naavre_scaffold import _copier
 from naavre_scaffold.errors import UsageError
 from naavre_scaffold.fleet.adopt.compare import ANSWERS_FILE, AdoptedFile, Comparison, FileFate, compare
 from naavre_scaffold.fleet.adopt.infer import Inferred, infer, infer_flavor
-from naavre_scaffold.fleet.discovery import PROJECT_CONFIG, find_subprojects
+from naavre_scaffold.fleet.discovery import PROJECT_CONFIG, SKIPPED_FOLDERS, find_subprojects
 from naavre_scaffold.fleet.guard import inspect
 from naavre_scaffold.git import GitError, commit_files, commit_of, git
 from naavre_scaffold.new.answers import check_answers
@@ -96,7 +96,7 @@ def adopt(
         UsageError: before anything is written: not the top of a clean git repository,
             already made from this tool's templates, a bad answer, or the branch exists.
     """
-    root = _repository(path)
+    root, in_git = _repository(path, dry_run)
     kind, inferred = infer(root, template)
     for key, value in (data or {}).items():
         inferred[key] = Inferred(value, data_source)
@@ -107,7 +107,7 @@ def adopt(
         into = Path(scratch) / "repo" / root.name  # Copier's _folder_name is the repository's
         answers, version, rendered, skipped = _render(rendering, kind, inferred, into)
         branch = f"{BRANCH_PREFIX}{version}"
-        if commit_of(root, f"refs/heads/{branch}"):
+        if in_git and commit_of(root, f"refs/heads/{branch}"):
             raise UsageError("path", f"{root} already has a branch {branch}: merge or delete it, then rerun")
         report = AdoptReport(root, kind, version, branch, answers)
         comparisons = [("", compare(root, rendered, kind, skipped, Path(scratch)))]
@@ -122,7 +122,7 @@ def adopt(
                 written = Path(scratch) / f"config-{number}.yml"
                 written.write_text(comparison.config)
                 writes[prefix + PROJECT_CONFIG] = (written, 0o100644)
-        tracked = set(git(root, "ls-files", "-z").split("\0")) - {""}
+        tracked = _project_files(root, in_git)
         report.untouched = sorted(tracked - {f.path for f in report.files} - set(writes))
         report.notes = _notes(root, kind, report)
         if not dry_run:
@@ -172,14 +172,19 @@ def _flavors(
     return comparisons
 
 
-def _repository(path: Path) -> Path:
+def _repository(path: Path, dry_run: bool) -> tuple[Path, bool]:
+    """The repository's top folder, and whether it is a git repository (a dry run needs none)."""
     if not path.is_dir():
         raise UsageError("path", f"{path}: no such folder")
     root = path.resolve()
     try:
         top = Path(git(root, "rev-parse", "--show-toplevel")).resolve()
     except GitError:
-        raise UsageError("path", f"{path} is not in a git repository: adopt works on a clone") from None
+        if dry_run:  # a report needs only the files: a copy of a repository will do
+            return root, False
+        raise UsageError(
+            "path", f"{path} is not in a git repository: adopt makes a branch (--dry-run reports only)"
+        ) from None
     if top != root:
         raise UsageError("path", f"{path} is not the top folder of its git repository ({top})")
     for sub in find_subprojects(root):
@@ -189,7 +194,18 @@ def _repository(path: Path) -> Path:
             )
     if isinstance(reason := inspect(root, []), str):
         raise UsageError("path", f"{path}: {reason}")
-    return root
+    return root, True
+
+
+def _project_files(root: Path, in_git: bool) -> set[str]:
+    """The repository's files: what git tracks, or (no git) every file but caches."""
+    if in_git:
+        return set(git(root, "ls-files", "-z").split("\0")) - {""}
+    return {
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if path.is_file() and not SKIPPED_FOLDERS & set(path.relative_to(root).parts)
+    }
 
 
 def _notes(root: Path, kind: str, report: AdoptReport) -> list[str]:

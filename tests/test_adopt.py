@@ -15,7 +15,9 @@ import yaml
 
 from naavre_scaffold.cli import main
 from naavre_scaffold.git import git
+from naavre_scaffold.source import TemplateSource
 from tests.adopt_shapes import AUTHOR, catalogue_jupyterlab, containerizer_service, flavors
+from tests.helpers import render
 
 
 def _adopt(capsys, repo: Path, template: Path, *options: str) -> tuple[int, str, str]:
@@ -139,6 +141,12 @@ def test_a_flavors_repository_is_adopted_with_its_flavors(
     template_versions: Path, tmp_path: Path, capsys
 ) -> None:
     repo = flavors(tmp_path)
+    # A flavor rendered from the flavor template is on it already: adopt leaves it to update.
+    render(TemplateSource(str(template_versions), "v1.0.0"), repo / "flavors" / "geo", "flavor", name="geo")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "A flavor from the template")
+    geo_answers = (repo / "flavors" / "geo" / ".copier-answers.yml").read_text()
+    capsys.readouterr()
 
     code, out, err = _adopt(capsys, repo, template_versions, "--json", "-")
 
@@ -155,6 +163,8 @@ def test_a_flavors_repository_is_adopted_with_its_flavors(
         "naavre-fl-",
         ".github/workflows/make-flavor.yaml (image_name: naavre-fl-<flavor>-…)",
     )
+    assert sorted(report["flavors"]) == ["vanilla"]
+    assert not any(f["path"].startswith("flavors/geo/") for f in report["files"])
     flavor = {key: (a["value"], a["source"]) for key, a in report["flavors"]["vanilla"].items()}
     assert flavor["languages"] == ("python", "flavors/vanilla/environment.yaml (no r-base)")
     assert flavor["build_jupyter"] == (True, "flavors/vanilla/flavor_config.yaml (build_jupyter)")
@@ -176,6 +186,7 @@ def test_a_flavors_repository_is_adopted_with_its_flavors(
         ".copier-answers.yml",
         ".gitignore",
     ]
+    assert _at(repo, "HEAD", "flavors/geo/.copier-answers.yml") == geo_answers.rstrip("\n")
     assert sorted(outcomes["flavors/vanilla"]["files"]) == [
         "flavors/vanilla/.copier-answers.yml",
         "flavors/vanilla/tests/tests.sh",

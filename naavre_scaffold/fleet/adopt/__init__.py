@@ -161,8 +161,13 @@ def _flavors(
     # The answers a flavor takes from its repository, as `new flavors-repo` gives them to vanilla.
     shared_keys = TEMPLATES["flavors-repo"].companions[0].shared
     shared = {key: repo_answers[key] for key in shared_keys if key in repo_answers}
+    ours = (
+        {sub.folder for sub in find_subprojects(root / "flavors")} if (root / "flavors").is_dir() else set()
+    )
     for config in sorted(root.glob(f"flavors/*/{FLAVOR_CONFIG}")):
         folder = config.parent
+        if folder in ours:  # made by `new flavor` already: update keeps it on the template
+            continue
         inferred = {**shared, **infer_flavor(folder)}
         into = rendering.scratch / "flavors" / folder.name
         answers, _, rendered, skipped = _render(rendering, "flavor", inferred, into)

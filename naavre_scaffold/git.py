@@ -25,7 +25,9 @@ __all__ = [
     "git_with_reason",
     "head_and_git_paths",
     "init_and_commit",
+    "merge_files",
     "no_index_patch",
+    "reachable",
     "repository_folders",
     "uncommitted",
     "url_redirects",
@@ -282,6 +284,29 @@ def commit_files(
     commit = git(root, *committer(root), "commit-tree", tree, "-p", "HEAD", "-m", title, "-m", body)
     git(root, "update-ref", f"refs/heads/{branch}", commit, "")  # "": only if the branch does not exist
     return commit
+
+
+def merge_files(mine: Path, base: Path, theirs: Path) -> bytes | None:
+    """The three-way merge of ``base``'s changes to ``mine`` and to ``theirs`` (``git merge-file``);
+    None when they conflict."""
+    done = subprocess.run(
+        ["git", "merge-file", "-p", "--quiet", "--", str(mine), str(base), str(theirs)],
+        capture_output=True,
+        check=False,
+    )
+    return done.stdout if done.returncode == 0 else None
+
+
+def reachable(url: str, timeout: float) -> bool:
+    """Whether git can list the refs of ``url`` within ``timeout`` seconds (a firewall that drops
+    packets would otherwise hold a fetch for minutes)."""
+    try:
+        done = subprocess.run(
+            ["git", "ls-remote", "--heads", "--", url], capture_output=True, timeout=timeout, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 def git_with_reason(cwd: Path, *args: str) -> str:

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from naavre_scaffold import _copier
 from naavre_scaffold.cli import main
-from naavre_scaffold.git import git
+from naavre_scaffold.git import git, url_redirects
 from naavre_scaffold.source import TemplateSource
 from tests.adopt_shapes import AUTHOR, catalogue_jupyterlab, containerizer_service, flavors
-from tests.helpers import render
+from tests.helpers import build_template, commit_all, render
 
 
 def _adopt(capsys, repo: Path, template: Path, *options: str) -> tuple[int, str, str]:
@@ -264,3 +265,49 @@ def test_a_folder_that_is_no_repository_or_already_adopted_is_refused(
     made = make_service("made")
     code, _, err = _adopt(capsys, made, template_versions)
     assert code == 2 and "is already made from the service template: use update" in err
+
+
+UPSTREAM = "https://github.com/jupyterlab/extension-template"
+
+
+def test_an_extension_keeps_its_changes_since_the_extension_template_where_they_merge(
+    template_versions: Path, tmp_path: Path, capsys
+) -> None:
+    """Three-way: the common base is jupyterlab/extension-template at the answers file's _commit,
+    served here by a local repository behind its URL (git's insteadOf, as for a mirror)."""
+    first = catalogue_jupyterlab(tmp_path / "first")
+    assert _adopt(capsys, first, template_versions, "--json", "-")[0] == 0
+    ours = {
+        name: _at(first, "template-adopt/v1.0.0", name) + "\n" for name in (".gitignore", ".prettierignore")
+    }
+    # The base: the template's .gitignore without its last lines, and a .prettierignore whose first
+    # line the template changed; the team then added a line on top of one and changed the other's first.
+    base_gitignore = "".join(ours[".gitignore"].splitlines(keepends=True)[:-3])
+    rest = "".join(ours[".prettierignore"].splitlines(keepends=True)[1:])
+    upstream = build_template(
+        tmp_path / "upstream",
+        {"v4.5.1": {".gitignore": base_gitignore, ".prettierignore": "base-line\n" + rest}},
+    )
+    repo = catalogue_jupyterlab(tmp_path / "second")
+    (repo / ".gitignore").write_text("dev/catalogue-config.json\n" + base_gitignore)
+    (repo / ".prettierignore").write_text("team-line\n" + rest)
+    commit_all(repo, "The team's ignore rules")
+
+    # Copier fetches the URL with .git added; git takes the longest matching insteadOf.
+    with _copier.environment(url_redirects({UPSTREAM: upstream, f"{UPSTREAM}.git": upstream})):
+        code, out, err = _adopt(capsys, repo, template_versions, "--json", "-")
+
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["base"] == f"{UPSTREAM} at v4.5.1"
+    fates = {f["path"]: f["fate"] for f in report["files"]}
+    assert (fates[".gitignore"], fates[".prettierignore"]) == ("merged", "replaced")
+    branch = report["branch"]
+    assert _at(repo, branch, ".gitignore") + "\n" == "dev/catalogue-config.json\n" + ours[".gitignore"]
+    assert _at(repo, branch, ".prettierignore") + "\n" == ours[".prettierignore"]  # no conflict markers
+    assert report["unmerged"] == [".prettierignore"]
+    assert any(".prettierignore conflict with the template's" in note for note in report["notes"])
+    assert ".gitignore" in yaml.safe_load(_at(repo, branch, ".naavre-scaffold.yml"))["project_owned"]
+
+    git(repo, "merge", "--quiet", "--ff-only", branch)
+    assert main(["check", str(repo), "--vcs-ref", "v1.0.0"]) == 0, capsys.readouterr().out

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import copier
 from copier._template import filter_config, load_template_config
 from copier._vcs import get_latest_tag
 from copier.errors import DirtyLocalWarning
@@ -28,7 +29,7 @@ from packaging.version import InvalidVersion, Version
 from plumbum import local
 
 from naavre_scaffold._copier.prompts import readable_prompts
-from naavre_scaffold.errors import ScaffoldError, UsageError
+from naavre_scaffold.errors import ScaffoldError, UsageError, one_line
 from naavre_scaffold.git import url_redirects
 
 COPIER_CACHE_VARIABLE = "COPIER_CACHE_DIR"  # where Copier keeps its mirrors of remote templates
@@ -73,6 +74,25 @@ def copy_with_skips(
     except ValueError as error:
         raise usage_error_from(error) or ScaffoldError(f"Copier: {error}") from None
     return public_answers(worker.answers.combined), worker.match_skip
+
+
+def render_upstream(src: str, dest: Path, answers: Mapping[str, Any], *, vcs_ref: str) -> None:
+    """Render another template (the one a repository was first made from) at ``vcs_ref`` with its
+    recorded answers, as stock Copier does, asking nothing and running none of its tasks.
+
+    Raises:
+        ScaffoldError: Copier could not fetch or render it (the message says why).
+    """
+    try:
+        with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            copier.run_copy(
+                src, dest, data=dict(answers), vcs_ref=vcs_ref, defaults=True, quiet=True, skip_tasks=True
+            )
+    except Exception as error:  # any failure (a fetch, a render, an unsafe template): no common base
+        raise ScaffoldError(
+            f"{src} at {vcs_ref}: {one_line(str(error) or error.__class__.__name__)}"
+        ) from None
 
 
 def load_questions(root: Path) -> dict[str, dict[str, Any]]:

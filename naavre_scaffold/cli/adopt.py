@@ -90,12 +90,15 @@ def _lines(report: AdoptReport, quiet: bool, diff: bool) -> list[str]:
         lines += [f"  {key} = {found.value!r}  ({found.source})" for key, found in sorted(answers.items())]
     if report.replaced_answers:
         lines.append(f"Answers file: replaces the one of {report.replaced_answers}")
-    for fate in (FileFate.ADDED, FileFate.REPLACED, FileFate.KEPT, FileFate.NOT_ADDED):
+    if report.base:
+        lines.append(f"Common base: {report.base} (your changes since then are kept where they merge)")
+    for fate in (FileFate.ADDED, FileFate.REPLACED, FileFate.MERGED, FileFate.KEPT, FileFate.NOT_ADDED):
         if files := report.of(fate):
             lines.append(f"{fate.value.capitalize()} ({_meaning(fate)}):")
             lines += [f"  {f.path}" for f in files]
     if diff:
-        lines += [f.diff.rstrip("\n") for f in report.of(FileFate.REPLACED) if f.diff]
+        changed = report.of(FileFate.REPLACED) + report.of(FileFate.MERGED)
+        lines += [f.diff.rstrip("\n") for f in changed if f.diff]
     lines += [f"Note: {note}" for note in report.notes]
     lines.append(summary)
     if report.commit is not None:
@@ -115,6 +118,8 @@ def _meaning(fate: FileFate) -> str:
     return {
         FileFate.ADDED: "the template adds them",
         FileFate.REPLACED: "the template's version replaces the project's; --diff shows how",
+        FileFate.MERGED: "the template's version with the project's changes since the common base; "
+        "the project's from now on",
         FileFate.KEPT: "the project's own, left as they are",
         FileFate.NOT_ADDED: "template files where the project's own code stands: never written here",
     }[fate]
@@ -131,6 +136,8 @@ def _json(report: AdoptReport) -> dict[str, Any]:
         "answers": _answers(report.answers),
         "flavors": {flavor: _answers(answers) for flavor, answers in report.flavors.items()},
         "replaced_answers": report.replaced_answers,
+        "base": report.base,
+        "unmerged": report.unmerged,
         "files": [{"path": f.path, "fate": f.fate.value, "diff": f.diff or None} for f in report.files],
         "untouched": report.untouched,
         "notes": report.notes,

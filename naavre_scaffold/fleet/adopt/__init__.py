@@ -10,14 +10,18 @@ beside the repository, and each rendered file is compared with the repository's:
   ``.naavre-scaffold.yml`` as ``project_owned``; a template file in a folder of
   the project's own code that the project lacks is not added (``exclude``);
 - different, and a file the template owns (workflows, Dockerfile, chart templates,
-  lint configuration): the template's version, with the diff in the report.
+  lint configuration): the template's version, with the diff in the report. Where a
+  common base can be rendered (the template the repository was first made from, such
+  as jupyterlab/extension-template, at the version its answers file records), the
+  project's own changes since that base are merged into the template's version
+  (three-way; the file is the project's from then on); changes that conflict are
+  not merged, and the report names them.
 
 Files the template does not make stay as they are. The result is one commit on a
 new branch ``template-adopt/<version>``, made without touching the working tree
-or the checked-out branch: the person reviews it and merges it. There is no common
-ancestor to merge from, so nothing conflicts: a template file that replaces the
-project's is shown with its diff. After the merge, ``check`` is clean, and
-``update`` brings only later template changes.
+or the checked-out branch: the person reviews it and merges it. No conflict marker
+is ever committed. After the merge, ``check`` is clean, and ``update`` brings only
+later template changes.
 """
 
 from __future__ import annotations
@@ -32,18 +36,19 @@ from typing import Any
 import yaml
 
 from naavre_scaffold import _copier
-from naavre_scaffold.errors import UsageError
+from naavre_scaffold.errors import ScaffoldError, UsageError
 from naavre_scaffold.fleet.adopt.compare import ANSWERS_FILE, AdoptedFile, Comparison, FileFate, compare
 from naavre_scaffold.fleet.adopt.infer import Inferred, infer, infer_flavor
 from naavre_scaffold.fleet.discovery import PROJECT_CONFIG, SKIPPED_FOLDERS, find_subprojects
 from naavre_scaffold.fleet.guard import inspect
-from naavre_scaffold.git import GitError, commit_files, commit_of, git
+from naavre_scaffold.git import GitError, commit_files, commit_of, git, reachable
 from naavre_scaffold.new.answers import check_answers
 from naavre_scaffold.source import TemplateSource, bundled_source, questions_root
 from naavre_scaffold.templates import TEMPLATES
 
 BRANCH_PREFIX = "template-adopt/"
 FLAVOR_CONFIG = "flavor_config.yaml"
+UPSTREAM_TIMEOUT = 15  # seconds to find out whether the first template's source answers at all
 
 __all__ = ["AdoptReport", "AdoptedFile", "FileFate", "adopt"]
 
@@ -61,6 +66,8 @@ class AdoptReport:
     files: list[AdoptedFile] = field(default_factory=list)
     untouched: list[str] = field(default_factory=list)  # the project's files the template does not make
     replaced_answers: str | None = None  # the source of another template's answers file it replaces
+    base: str | None = None  # the common base rendered for a three-way comparison, if any
+    unmerged: list[str] = field(default_factory=list)  # replaced files whose project changes conflict
     notes: list[str] = field(default_factory=list)  # what a person has to do after merging
     commit: str | None = None  # None for a dry run
 
@@ -110,13 +117,15 @@ def adopt(
         if in_git and commit_of(root, f"refs/heads/{branch}"):
             raise UsageError("path", f"{root} already has a branch {branch}: merge or delete it, then rerun")
         report = AdoptReport(root, kind, version, branch, answers)
-        comparisons = [("", compare(root, rendered, kind, skipped, Path(scratch)))]
+        base = _upstream_base(root, Path(scratch) / "base" / root.name, report)
+        comparisons = [("", compare(root, rendered, kind, skipped, Path(scratch), base=base))]
         report.replaced_answers = comparisons[0][1].replaced_answers
         if kind == "flavors-repo":
             comparisons += _flavors(root, rendering, answers, report)
         writes: dict[str, tuple[Path, int]] = {}
         for number, (prefix, comparison) in enumerate(comparisons):
             report.files += comparison.files
+            report.unmerged += comparison.unmerged
             writes.update(comparison.writes)
             if comparison.config:
                 written = Path(scratch) / f"config-{number}.yml"
@@ -124,7 +133,7 @@ def adopt(
                 writes[prefix + PROJECT_CONFIG] = (written, 0o100644)
         tracked = _project_files(root, in_git)
         report.untouched = sorted(tracked - {f.path for f in report.files} - set(writes))
-        report.notes = _notes(root, kind, report)
+        report.notes += _notes(root, kind, report)
         if not dry_run:
             message = f"Adopt the naavre-scaffold {kind} template {version}"
             report.commit = commit_files(root, branch, writes, message, _commit_body(report))
@@ -150,6 +159,30 @@ def _render(
         if not key.startswith("_") and key != "template"
     }
     return answers, str(stored.get("_commit", "HEAD")), into, skipped
+
+
+def _upstream_base(root: Path, into: Path, report: AdoptReport) -> Path | None:
+    """The render of the template the repository was first made from (its other answers file), at
+    the version it records: the common base of a three-way comparison. None without one, or when
+    it cannot be fetched (a note says why)."""
+    try:
+        answers = yaml.safe_load((root / ANSWERS_FILE).read_text())
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    if not isinstance(answers, dict) or not answers.get("_src_path") or not answers.get("_commit"):
+        return None
+    src, version = str(answers["_src_path"]), str(answers["_commit"])
+    if not reachable(src, UPSTREAM_TIMEOUT):
+        report.notes.append(f"no common base: {src} cannot be reached, so adopting compared two ways")
+        return None
+    given = {key: value for key, value in answers.items() if not key.startswith("_")}
+    try:
+        _copier.render_upstream(src, into, given, vcs_ref=version)
+    except ScaffoldError as error:
+        report.notes.append(f"no common base: {error}")
+        return None
+    report.base = f"{src} at {version}"
+    return into
 
 
 def _flavors(
@@ -233,6 +266,11 @@ def _notes(root: Path, kind: str, report: AdoptReport) -> list[str]:
             "the template's app/ files were not added (app/ is the project's): its tests, health route and "
             "OIDC settings are in the template's app/ if you want them"
         )
+    if report.unmerged:
+        notes.append(
+            f"your changes since {report.base} to {', '.join(report.unmerged)} conflict with the template's: "
+            "its version is on the branch; carry yours over by hand (the report's diffs show them)"
+        )
     workflows = [p for p in report.untouched if p.startswith(".github/workflows/")]
     if workflows:
         notes.append(
@@ -245,7 +283,7 @@ def _notes(root: Path, kind: str, report: AdoptReport) -> list[str]:
 def _commit_body(report: AdoptReport) -> str:
     lines = [f"Answers ({report.template}):"]
     lines += [f"- {key}: {found.value!r} ({found.source})" for key, found in sorted(report.answers.items())]
-    for fate in (FileFate.ADDED, FileFate.REPLACED, FileFate.KEPT, FileFate.NOT_ADDED):
+    for fate in (FileFate.ADDED, FileFate.REPLACED, FileFate.MERGED, FileFate.KEPT, FileFate.NOT_ADDED):
         if files := report.of(fate):
             lines += ["", f"{fate.value.capitalize()} ({len(files)}):", *(f"- {f.path}" for f in files)]
     return "\n".join(lines)

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from naavre_scaffold.fleet.discovery import PROJECT_CONFIG
-from naavre_scaffold.git import no_index_patch
+from naavre_scaffold.git import merge_files, no_index_patch
 
 ANSWERS_FILE = ".copier-answers.yml"
 # The project's own code: what the template would put there stands in for it, so it is
@@ -47,6 +47,7 @@ class FileFate(StrEnum):
     IDENTICAL = "identical"  # the template's already
     ADDED = "added"  # the template adds it
     REPLACED = "replaced"  # the template's version replaces the project's (diff in the report)
+    MERGED = "merged"  # the template's version with the project's changes since the common base
     KEPT = "kept"  # the project's own, left as it is
     NOT_ADDED = "not added"  # a template file where the project's own code stands
 
@@ -67,13 +68,26 @@ class Comparison:
     writes: dict[str, tuple[Path, int]] = field(default_factory=dict)
     config: str = ""
     replaced_answers: str | None = None  # the source of another template's answers file it replaces
+    unmerged: list[str] = field(default_factory=list)  # project changes since the base that conflict
 
 
 def compare(
-    project: Path, rendered: Path, kind: str, skipped: Callable[[Path], bool], scratch: Path, prefix: str = ""
+    project: Path,
+    rendered: Path,
+    kind: str,
+    skipped: Callable[[Path], bool],
+    scratch: Path,
+    prefix: str = "",
+    base: Path | None = None,
 ) -> Comparison:
     """Compare the render of ``kind`` in ``rendered`` with ``project``, whose paths in the repository
-    are ``prefix`` + their own."""
+    are ``prefix`` + their own.
+
+    ``base`` is a common ancestor rendered (the template the project was first made from, at
+    its version): a file the template replaces then keeps the project's own changes since
+    that base where they merge cleanly (three-way), and becomes the project's; where they
+    conflict, the template's version goes in and the file is listed in ``unmerged``.
+    """
     owned_code = OWN_CODE.get(kind, ())
     own_files = (*owned_code, *OWN_FILES.get(kind, ()))
     result = Comparison()
@@ -102,12 +116,35 @@ def compare(
         elif _under(relative, own_files):
             result.files.append(AdoptedFile(shown, FileFate.KEPT))
             project_owned.append(relative)
+        elif (merged := _merged(mine, base, relative, file, scratch / "merged" / shown)) is not None:
+            result.files.append(AdoptedFile(shown, FileFate.MERGED, _diff(mine, merged, shown, scratch)))
+            result.writes[shown] = (merged, mode)
+            project_owned.append(relative)  # it differs from the template's render: the project's now
         else:
             diff = _diff(mine, file, shown, scratch)
             result.files.append(AdoptedFile(shown, FileFate.REPLACED, diff))
             result.writes[shown] = (file, mode)
+            if base is not None and (base / relative).is_file() and not _same(mine, base / relative):
+                result.unmerged.append(shown)
     result.config = _project_config(project, project_owned, exclude)
     return result
+
+
+def _merged(mine: Path, base: Path | None, relative: str, template: Path, into: Path) -> Path | None:
+    """``template`` with the project's changes to ``base``'s file, in ``into``; None if there is no
+    base file, nothing of the project's to carry over, or a conflict."""
+    if base is None or not (base / relative).is_file() or _same(mine, base / relative):
+        return None
+    merged = merge_files(mine, base / relative, template)
+    if merged is None:
+        return None
+    into.parent.mkdir(parents=True, exist_ok=True)
+    into.write_bytes(merged)
+    return into
+
+
+def _same(one: Path, other: Path) -> bool:
+    return one.read_bytes() == other.read_bytes()
 
 
 def _project_config(root: Path, project_owned: list[str], exclude: list[str]) -> str:

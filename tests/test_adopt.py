@@ -206,6 +206,12 @@ def test_a_dry_run_reports_and_writes_nothing(template_versions: Path, tmp_path:
     assert "would adopt NaaVRE-containerizer-service as a service at v1.0.0" in out
     assert "--- a/docker/Dockerfile" in out  # --diff shows what replaces the project's file
 
+    git(repo, "branch", "template-adopt/v1.0.0")
+    code, out, _ = _adopt(capsys, repo, template_versions, "--dry-run")
+
+    assert code == 0  # a dry run reports, and names what a real run would refuse
+    assert "Note: the branch template-adopt/v1.0.0 exists already: merge or delete it before adopting" in out
+
 
 @pytest.mark.parametrize(
     ("spoil", "options", "message"),

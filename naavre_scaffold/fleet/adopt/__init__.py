@@ -114,9 +114,12 @@ def adopt(
         into = Path(scratch) / "repo" / root.name  # Copier's _folder_name is the repository's
         answers, version, rendered, skipped = _render(rendering, kind, inferred, into)
         branch = f"{BRANCH_PREFIX}{version}"
-        if in_git and commit_of(root, f"refs/heads/{branch}"):
+        exists = in_git and commit_of(root, f"refs/heads/{branch}") is not None
+        if exists and not dry_run:
             raise UsageError("path", f"{root} already has a branch {branch}: merge or delete it, then rerun")
         report = AdoptReport(root, kind, version, branch, answers)
+        if exists:  # a dry run still reports, and says what a real run would meet
+            report.notes.append(f"the branch {branch} exists already: merge or delete it before adopting")
         base = _upstream_base(root, Path(scratch) / "base" / root.name, report)
         comparisons = [("", compare(root, rendered, kind, skipped, Path(scratch), base=base))]
         report.replaced_answers = comparisons[0][1].replaced_answers

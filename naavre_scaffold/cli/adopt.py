@@ -19,17 +19,17 @@ from naavre_scaffold.cli._common import (
 )
 from naavre_scaffold.errors import EXIT_OK
 from naavre_scaffold.fleet.adopt import AdoptReport, FileFate, adopt
-from naavre_scaffold.fleet.adopt.infer import Inferred
+from naavre_scaffold.fleet.adopt.infer import ADOPTABLE, Inferred
 from naavre_scaffold.source import resolve
-
-KINDS = ("service", "jupyterlab", "flavors-repo")
 
 
 def add(commands: argparse._SubParsersAction) -> None:
     parser = add_command(commands, "adopt", adopt)
     parser.add_argument("path", type=existing_folder, metavar="PATH", help="the repository's top folder")
     parser.add_argument(
-        "--template", choices=KINDS, help="the template to adopt (default: read from the repository's shape)"
+        "--template",
+        choices=ADOPTABLE,
+        help="the template to adopt (default: read from the repository's shape)",
     )
     add_answers(parser, "over what the repository says, e.g. -d port=8080")
     parser.add_argument(

@@ -77,7 +77,8 @@ class AdoptReport:
 
 @dataclass
 class _Rendering:
-    """What one subproject's render needs and gives: where it renders, its answers and their sources."""
+    """What every subproject's render of one adoption shares: the template source, whether to ask,
+    and the scratch folder."""
 
     source: TemplateSource
     defaults: bool

@@ -63,13 +63,11 @@ def infer(root: Path, template: str | None) -> tuple[str, Answers]:
         raise UsageError(
             "--template",
             f"{root.name} has the shape of no template (no helm/*-service chart, no JupyterLab package.json, "
-            "no flavors/*/flavor_config.yaml): name it with --template service, jupyterlab or flavors-repo",
+            f"no flavors/*/flavor_config.yaml): name it with --template {' or '.join(ADOPTABLE)}",
         )
     infer_kind = _INFERENCES.get(kind)
     if infer_kind is None:
-        raise UsageError(
-            "--template", f"adopt brings in service, jupyterlab or flavors-repo repositories, not {kind}"
-        )
+        raise UsageError("--template", f"adopt brings in {' or '.join(ADOPTABLE)} repositories, not {kind}")
     answers: Answers = {}
     if (remote := _github_remote(root)) is not None:
         answers["github_org"] = Inferred(remote[0], "git remote origin")
@@ -236,6 +234,8 @@ _INFERENCES: dict[str, Callable[[Path], Answers]] = {
     "jupyterlab": _jupyterlab,
     "flavors-repo": _flavors_repo,
 }
+# The templates adopt can bring a repository under (a flavor comes with its flavors repository).
+ADOPTABLE = tuple(_INFERENCES)
 
 
 def _github_remote(root: Path) -> tuple[str, str] | None:
